@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "engine/scripted_runner.h"
 #include "model/demo_model.h"
 #include "model/model_loader.h"
 
@@ -36,6 +37,10 @@ void add_engine_flags(CLI::App& cmd, EngineArgs& a) {
   cmd.add_flag("--no-enable-prefix-caching", a.no_enable_prefix_caching, "Disable prefix caching");
   cmd.add_option("--engine-seed", a.seed, "Seed for requests that have none");
   cmd.add_option("--threads", a.threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  // A test seam (ScriptedRunner). Not hidden: CLI11 2.1 cannot parse hidden options' values.
+  cmd.add_option("--scripted-output", a.scripted_output,
+                 "Testing: emit the outputs scripted in this JSON file instead of the model's")
+      ->group("Testing")->check(CLI::ExistingFile);
 }
 
 Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
@@ -45,7 +50,9 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
   s->tokenizer = std::make_unique<Tokenizer>(std::move(tok));
   s->backend = std::make_unique<CpuBackend>(a.threads > 0 ? a.threads : ThreadPool::default_threads());
   s->comm = std::make_unique<SingleRankCommunicator>();
-  MINKE_ASSIGN_OR_RETURN(s->model, load_deepseek_v3(s->model_dir, *s->backend, *s->comm, LoadOptions{}));
+  LoadOptions load;
+  load.on_layer_loaded = a.on_layer_loaded;
+  MINKE_ASSIGN_OR_RETURN(s->model, load_deepseek_v3(s->model_dir, *s->backend, *s->comm, load));
   MINKE_ASSIGN_OR_RETURN(const int64_t bytes, parse_bytes(a.kv_cache_memory));
   const int64_t per_block = a.block_size * s->model->latent_dim() * s->model->num_cache_layers() *
                             int64_t(sizeof(float));
@@ -65,7 +72,20 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
   s->kv = std::make_unique<KvCacheManager>(blocks, a.block_size, !a.no_enable_prefix_caching);
   s->cache = std::make_unique<LatentKvCache>(*s->backend, s->model->num_cache_layers(), blocks,
                                              a.block_size, s->model->latent_dim());
-  s->runner = std::make_unique<ModelRunner>(*s->model, *s->backend, *s->cache, *s->kv);
+  const auto& eos = s->model->config().eos_token_ids;
+  std::vector<int32_t> eos_ids(eos.begin(), eos.end());
+  if (eos_ids.empty() && s->tokenizer->eos_id()) eos_ids.push_back(*s->tokenizer->eos_id());
+  if (!a.scripted_output.empty()) {
+    const Tokenizer* tok = s->tokenizer.get();
+    MINKE_ASSIGN_OR_RETURN(std::vector<Script> scripts,
+                           load_scripts(a.scripted_output, [tok](const std::string& t) { return tok->encode(t, false); }));
+    if (eos_ids.empty()) return invalid_argument("--scripted-output needs the model's EOS token");
+    s->runner = std::make_unique<ScriptedRunner>(
+        s->model->config().vocab_size, std::move(scripts), eos_ids[0],
+        [tok](std::span<const int32_t> ids) { return tok->decode(ids, false); });
+  } else {
+    s->runner = std::make_unique<ModelRunner>(*s->model, *s->backend, *s->cache, *s->kv);
+  }
   EngineConfig config;
   config.scheduler.max_num_seqs = a.max_num_seqs;
   config.scheduler.max_num_batched_tokens = a.max_num_batched_tokens;
@@ -75,9 +95,6 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
   config.num_blocks = blocks;
   config.enable_prefix_caching = !a.no_enable_prefix_caching;
   config.seed = a.seed;
-  const auto& eos = s->model->config().eos_token_ids;
-  std::vector<int32_t> eos_ids(eos.begin(), eos.end());
-  if (eos_ids.empty() && s->tokenizer->eos_id()) eos_ids.push_back(*s->tokenizer->eos_id());
   s->engine = std::make_unique<Engine>(config, *s->runner, *s->kv, s->tokenizer.get(), eos_ids);
   return s;
 }

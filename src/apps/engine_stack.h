@@ -3,6 +3,7 @@
 // `minke generate` and, later, `minke serve`.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,8 @@ struct EngineArgs {
   bool no_enable_prefix_caching = false;
   uint64_t seed = 0;
   int threads = 0;  // 0: all hardware threads
+  std::string scripted_output;  // test seam: a ScriptedRunner script file instead of the model
+  std::function<void(int64_t done, int64_t total)> on_layer_loaded;  // loading progress
 };
 
 // The MODEL_DIR positional and the engine flags, shared by every command that runs the engine.
@@ -36,7 +39,7 @@ struct EngineStack {
   std::unique_ptr<DeepseekV3> model;
   std::unique_ptr<KvCacheManager> kv;
   std::unique_ptr<LatentKvCache> cache;
-  std::unique_ptr<ModelRunner> runner;
+  std::unique_ptr<StepRunner> runner;  // the model's, or a ScriptedRunner (tests)
   std::unique_ptr<Engine> engine;
   int64_t max_model_len = 0;
 };

@@ -46,11 +46,9 @@ Result<std::vector<std::vector<int32_t>>> collect_prompts(const GenerateOptions&
       MINKE_ASSIGN_OR_RETURN(ChatTemplate t, ChatTemplate::compile(*src));
       tmpl.emplace(std::move(t));
     }
-    const Tokenizer& tok = *s.tokenizer;
-    nlohmann::ordered_json kwargs = {{"bos_token", tok.bos_id() ? tok.id_to_token(*tok.bos_id()).value_or("") : ""},
-                                     {"eos_token", tok.eos_id() ? tok.id_to_token(*tok.eos_id()).value_or("") : ""}};
+    MINKE_ASSIGN_OR_RETURN(const nlohmann::ordered_json kwargs, template_special_tokens(s.model_dir));
     MINKE_ASSIGN_OR_RETURN(std::string text, tmpl->render(messages, nullptr, true, kwargs));
-    return tok.encode(text, /*add_special_tokens=*/false);  // the template writes BOS itself
+    return s.tokenizer->encode(text, /*add_special_tokens=*/false);  // the template writes BOS itself
   };
   std::vector<std::vector<int32_t>> out;
   for (const auto& p : o.prompts) out.push_back(s.tokenizer->encode(p, true));

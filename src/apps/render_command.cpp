@@ -26,37 +26,6 @@ struct RenderOptions {
   bool jsonl = false;
 };
 
-// transformers' special_tokens_map from tokenizer_config.json (bos_token, eos_token, ...;
-// each a string or an AddedToken {"content": ...}; unset or null ones are left out), which
-// apply_chat_template passes to the template.
-Result<ojson> special_tokens(const std::string& model_dir) {
-  ojson tokens = ojson::object();
-  if (model_dir.empty()) return tokens;
-  const std::string path = model_dir + "/tokenizer_config.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found("{}: cannot read", path);
-  try {
-    const ojson config = ojson::parse(in);
-    auto content = [](const ojson& t) -> ojson {
-      if (t.is_string()) return t;
-      if (t.is_object() && t.contains("content") && t["content"].is_string()) return t["content"];
-      return ojson();
-    };
-    for (const char* key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
-                            "cls_token", "mask_token"})
-      if (config.contains(key) && !content(config[key]).is_null()) tokens[key] = content(config[key]);
-    if (config.contains("additional_special_tokens") && config["additional_special_tokens"].is_array()) {
-      ojson extra = ojson::array();
-      for (const auto& t : config["additional_special_tokens"])
-        if (!content(t).is_null()) extra.push_back(content(t));
-      tokens["additional_special_tokens"] = extra;
-    }
-  } catch (const ojson::exception& e) {
-    return invalid_argument("{}: not valid JSON: {}", path, e.what());
-  }
-  return tokens;
-}
-
 Result<std::string> render_line(const ChatTemplate& tmpl, const ojson& defaults, const std::string& line) {
   ojson request;
   try {
@@ -96,7 +65,7 @@ int run_render(RenderOptions opt) {
     std::cerr << "minke render: " << tmpl.status().message() << "\n";
     return 1;
   }
-  Result<ojson> defaults = special_tokens(opt.model_dir);
+  Result<ojson> defaults = template_special_tokens(opt.model_dir);
   if (!defaults.is_ok()) {
     std::cerr << "minke render: " << defaults.status().to_string() << "\n";
     return 1;

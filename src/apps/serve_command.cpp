@@ -1,23 +1,21 @@
-// `minke serve`: the OpenAI-compatible server (first slice): /health, /version,
-// /v1/models, /tokenize, /detokenize and /v1/completions (streaming over SSE and not).
-// Handlers never block: engine events reach the HTTP layer through the stream's
-// listener. Chat completions, tools, reasoning and /metrics come next (issue 5).
+// `minke serve`: the OpenAI-compatible server. The HTTP server starts first (/health answers
+// 503 while the model loads, with progress on stderr); SIGTERM/SIGINT drain: no new requests,
+// in-flight ones get --shutdown-timeout seconds, then end with finish_reason "abort".
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <memory>
-#include <mutex>
-#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "apps/command.h"
 #include "apps/engine_stack.h"
-#include "openai/sampling_request.h"
+#include "chat/template_source.h"
+#include "model/demo_model.h"
+#include "openai/openai_server.h"
 #include "server/http_server.h"
 
 namespace minke {
 namespace {
-
-using Json = nlohmann::json;
 
 struct ServeOptions {
   EngineArgs engine;
@@ -25,203 +23,131 @@ struct ServeOptions {
   uint16_t port = 8000;
   std::string served_model_name;
   std::string api_key;
+  std::string chat_template;
+  std::string tool_call_parser;
+  std::string reasoning_parser;
+  double gpu_memory_utilization = 0.9;
+  int64_t max_num_waiting = 0;
+  double shutdown_timeout = 30;
+  std::string max_request_body = "32MiB";
 };
 
-void send_api_error(HttpResponder& r, const ApiError& e) { r.send_json(e.status, e.to_json().dump()); }
+void log(const std::string& line) {
+  std::fprintf(stderr, "minke serve: %s\n", line.c_str());
+  std::fflush(stderr);
+}
 
-// One /v1/completions request in flight: collects engine events (from the engine's
-// thread, via the listener) and writes them as SSE chunks or one JSON body.
-struct CompletionCall {
-  explicit CompletionCall(HttpResponder r) : responder(std::move(r)) {}
-  std::shared_ptr<RequestStream> stream;
-  HttpResponder responder;
-  std::shared_ptr<SseStream> sse;
-  std::string id, model;
-  int64_t created = 0, prompt_tokens = 0, completion_tokens = 0;
-  bool include_usage = false;
-  std::vector<std::string> texts;
-  std::vector<std::string> finish;
-  std::mutex mu;
+// The chat template: --chat-template, else the model's; a model without one serves
+// completions only. A template that does not compile stops the server.
+Result<std::optional<ChatTemplate>> load_chat_template(const ServeOptions& o, const std::string& model_dir) {
+  Result<std::string> source = o.chat_template.empty() ? chat_template_from_model(model_dir)
+                                                       : chat_template_from_argument(o.chat_template);
+  if (!source.is_ok()) {
+    if (!o.chat_template.empty() || source.status().code() != StatusCode::kNotFound) return source.status();
+    log("the model has no chat template; /v1/chat/completions needs --chat-template");
+    return std::optional<ChatTemplate>();
+  }
+  MINKE_ASSIGN_OR_RETURN(ChatTemplate t, ChatTemplate::compile(*source));
+  return std::optional<ChatTemplate>(std::move(t));
+}
 
-  Json usage() const {
-    return {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
-            {"total_tokens", prompt_tokens + completion_tokens}};
+// Waits for SIGINT/SIGTERM (true) or an engine fault (false).
+bool wait_for_signal(const sigset_t& signals, const Engine& engine) {
+  const timespec tick{0, 200'000'000};
+  while (true) {
+    if (sigtimedwait(&signals, nullptr, &tick) > 0) return true;
+    if (!engine.fault().is_ok()) return false;
   }
-  Json chunk(int index, const std::string& text, const Json& finish_reason) const {
-    return {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-            {"choices", Json::array({{{"index", index}, {"text", text}, {"logprobs", nullptr},
-                                      {"finish_reason", finish_reason}}})}};
-  }
-  void on_events() {
-    std::lock_guard<std::mutex> lock(mu);
-    while (auto ev = stream->try_next()) {
-      completion_tokens += int64_t(ev->token_ids.size());
-      const Json reason = ev->finish ? Json(std::string(finish_reason_name(*ev->finish))) : Json(nullptr);
-      if (sse) {
-        if (!ev->text.empty() || ev->finish) sse->send_event(chunk(ev->index, ev->text, reason).dump());
-      } else {
-        texts[ev->index] += ev->text;
-        if (ev->finish) finish[ev->index] = std::string(finish_reason_name(*ev->finish));
-      }
-    }
-    if (!stream->drained()) return;
-    if (sse) {
-      if (include_usage) {
-        Json u = chunk(0, "", nullptr);
-        u["choices"] = Json::array();
-        u["usage"] = usage();
-        sse->send_event(u.dump());
-      }
-      sse->send_event("[DONE]");
-      sse->close();
-    } else {
-      Json choices = Json::array();
-      for (size_t i = 0; i < texts.size(); ++i)
-        choices.push_back({{"index", i}, {"text", texts[i]}, {"logprobs", nullptr}, {"finish_reason", finish[i]}});
-      responder.send_json(200, Json{{"id", id}, {"object", "text_completion"}, {"created", created},
-                                    {"model", model}, {"choices", choices}, {"usage", usage()}}.dump());
-    }
-    stream->set_listener(nullptr);  // breaks the stream -> listener -> call cycle
-  }
-};
+}
 
-class Server {
- public:
-  Server(ServeOptions o, std::unique_ptr<EngineStack> s) : o_(std::move(o)), s_(std::move(s)) {
-    if (o_.served_model_name.empty()) o_.served_model_name = s_->model_dir;
-  }
-
-  void install(HttpServer& http) {
-    http.route("GET", "/health", [](HttpRequest, HttpResponder r) { r.send(200, {}, ""); });
-    http.route("GET", "/version", [](HttpRequest, HttpResponder r) { r.send_json(200, R"({"version":"0.1.0"})"); });
-    http.route("GET", "/v1/models", [this](HttpRequest q, HttpResponder r) {
-      if (!authorized(q, r)) return;
-      r.send_json(200, Json{{"object", "list"},
-                            {"data", {{{"id", o_.served_model_name}, {"object", "model"}, {"created", started_},
-                                       {"owned_by", "minke"}, {"max_model_len", s_->max_model_len}}}}}.dump());
-    });
-    http.route("POST", "/tokenize", [this](HttpRequest q, HttpResponder r) {
-      const Json body = Json::parse(q.body, nullptr, false);
-      if (!body.is_object() || !body.contains("prompt") || !body["prompt"].is_string())
-        return send_api_error(r, ApiError::invalid("prompt", "'prompt' must be a string"));
-      const auto ids = s_->tokenizer->encode(body["prompt"].get<std::string>(), body.value("add_special_tokens", true));
-      r.send_json(200, Json{{"tokens", ids}, {"count", ids.size()}, {"max_model_len", s_->max_model_len}}.dump());
-    });
-    http.route("POST", "/detokenize", [this](HttpRequest q, HttpResponder r) {
-      const Json body = Json::parse(q.body, nullptr, false);
-      if (!body.is_object() || !body.contains("tokens") || !body["tokens"].is_array())
-        return send_api_error(r, ApiError::invalid("tokens", "'tokens' must be a list of token ids"));
-      std::vector<int32_t> ids;
-      for (const auto& t : body["tokens"]) {
-        if (!t.is_number_integer()) return send_api_error(r, ApiError::invalid("tokens", "'tokens' must be integers"));
-        ids.push_back(t.get<int32_t>());
-      }
-      r.send_json(200, Json{{"prompt", s_->tokenizer->decode(ids, false)}}.dump());
-    });
-    http.route("POST", "/v1/completions", [this](HttpRequest q, HttpResponder r) { completions(q, r); });
-  }
-
- private:
-  bool authorized(const HttpRequest& q, HttpResponder& r) {
-    if (o_.api_key.empty()) return true;
-    const std::string expected = "Bearer " + o_.api_key;
-    const std::string got(q.header("Authorization").value_or(""));
-    unsigned diff = got.size() != expected.size();  // constant time over the expected length
-    for (size_t i = 0; i < expected.size(); ++i) diff |= unsigned(i < got.size() ? got[i] ^ expected[i] : 1);
-    if (diff == 0) return true;
-    send_api_error(r, ApiError{401, "invalid or missing API key", "authentication_error", std::nullopt, std::nullopt});
-    return false;
-  }
-
-  void completions(const HttpRequest& q, HttpResponder& r) {
-    if (!authorized(q, r)) return;
-    const Json body = Json::parse(q.body, nullptr, false);
-    if (body.is_discarded()) return send_api_error(r, ApiError::invalid("body", "the body is not valid JSON"));
-    if (body.contains("model") && body["model"] != o_.served_model_name)
-      return send_api_error(r, ApiError{404, "the model '" + body["model"].dump() + "' does not exist",
-                                        "not_found_error", "model", "model_not_found"});
-    auto parsed = parse_sampling(body, Endpoint::kCompletions, s_->runner->vocab_size());
-    if (auto* e = std::get_if<ApiError>(&parsed)) return send_api_error(r, *e);
-    SamplingRequest& sr = std::get<SamplingRequest>(parsed);
-    if (!sr.params.max_tokens) sr.params.max_tokens = 16;  // OpenAI's default for completions
-    EngineRequest req;
-    const Json& prompt = body.contains("prompt") ? body["prompt"] : Json();
-    if (prompt.is_string()) {
-      req.prompt = s_->tokenizer->encode(prompt.get<std::string>(), /*add_special_tokens=*/true);
-    } else if (prompt.is_array() && !prompt.empty() && prompt[0].is_number_integer()) {
-      for (const auto& t : prompt) req.prompt.push_back(t.get<int32_t>());
-    } else {
-      return send_api_error(r, ApiError::invalid("prompt", "'prompt' must be a string or a list of token ids"));
-    }
-    req.params = sr.params;
-    auto submitted = s_->engine->submit(std::move(req));
-    if (!submitted.is_ok()) {
-      ApiError e = ApiError::invalid("prompt", submitted.status().message());
-      if (submitted.status().message().find("maximum context length") != std::string::npos) {
-        e.code = "context_length_exceeded";
-        e.param = "max_tokens";
-      }
-      return send_api_error(r, e);
-    }
-    auto call = std::make_shared<CompletionCall>(r);
-    call->stream = *submitted;
-    call->id = "cmpl-" + std::to_string(call->stream->id());
-    call->model = o_.served_model_name;
-    call->created = int64_t(std::time(nullptr));
-    call->prompt_tokens = call->stream->prompt_tokens();
-    call->include_usage = sr.include_usage;
-    call->texts.resize(size_t(sr.params.n));
-    call->finish.resize(size_t(sr.params.n));
-    std::weak_ptr<RequestStream> weak = call->stream;
-    r.on_disconnect([weak] {
-      if (auto s = weak.lock()) s->cancel();
-    });
-    if (sr.stream) call->sse = r.start_sse();
-    call->stream->set_listener([call] { call->on_events(); });
-  }
-
-  ServeOptions o_;
-  std::unique_ptr<EngineStack> s_;
-  int64_t started_ = int64_t(std::time(nullptr));
-};
-
-int serve(const ServeOptions& o) {
-  std::fprintf(stderr, "minke serve: loading %s ...\n", o.engine.model_dir.empty() ? "the demo model" : o.engine.model_dir.c_str());
-  auto stack = build_engine_stack(o.engine);
-  if (!stack.is_ok()) {
-    std::fprintf(stderr, "minke serve: %s\n", stack.status().to_string().c_str());
-    return 2;
-  }
-  // Signals are taken synchronously by this thread (sigwait), before any thread starts.
+int serve(ServeOptions o) {
+  OpenAiServerConfig config;
+  config.api_key = o.api_key;
+  config.max_num_waiting = o.max_num_waiting;
+  config.reasoning_parser = o.reasoning_parser == "deepseek_r1";
+  if (!o.tool_call_parser.empty()) config.tool_call_parser = tool_call_format_from_name(o.tool_call_parser);
+  // Signals are taken synchronously by this thread (sigtimedwait), before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  Engine& engine = *(*stack)->engine;
-  Server server(o, std::move(*stack));
-  HttpServerConfig cfg;
-  cfg.host = o.host;
-  cfg.port = o.port;
-  HttpServer http(cfg);
-  server.install(http);
-  engine.start();
-  if (const Status st = http.start(); !st.is_ok()) {
-    std::fprintf(stderr, "minke serve: %s\n", st.to_string().c_str());
-    engine.stop();
+
+  HttpServerConfig http_config;
+  http_config.host = o.host;
+  http_config.port = o.port;
+  Result<int64_t> body_limit = parse_bytes(o.max_request_body);
+  if (!body_limit.is_ok() || *body_limit <= 0) {
+    log("--max-request-body: " + (body_limit.is_ok() ? std::string("must be positive") : body_limit.status().message()));
     return 2;
   }
-  std::printf("minke serve: ready on http://%s:%u\n  curl http://%s:%u/v1/completions -H 'Content-Type: application/json' "
-              "-d '{\"prompt\": \"Hello\", \"max_tokens\": 16}'\n",
-              o.host.c_str(), http.port(), o.host.c_str(), http.port());
+  http_config.max_body_bytes = size_t(*body_limit);
+  // The demo model is written (once, into the cache) before listening, so that its path,
+  // the default model name, is known.
+  Result<std::string> model_dir = model_dir_or_demo(o.engine.model_dir);
+  if (!model_dir.is_ok()) {
+    log(model_dir.status().to_string());
+    return 2;
+  }
+  o.engine.model_dir = *model_dir;
+  config.served_model_name = o.served_model_name.empty() ? *model_dir : o.served_model_name;
+  auto server = std::make_unique<OpenAiServer>(config);
+  HttpServer http(http_config);
+  server->install(http);
+  if (const Status st = http.start(); !st.is_ok()) {
+    log(st.to_string());
+    return 2;
+  }
+  log("listening on http://" + o.host + ":" + std::to_string(http.port()) + " (/health answers 503 until the model is loaded)");
+  log("loading " + o.engine.model_dir + " ...");
+  o.engine.on_layer_loaded = [](int64_t done, int64_t total) {
+    if (done == total || (done * 10 / total) != ((done - 1) * 10 / total))
+      log("loading weights: layer " + std::to_string(done) + "/" + std::to_string(total));
+  };
+  auto stack = build_engine_stack(o.engine);
+  if (!stack.is_ok()) {
+    log(stack.status().to_string());
+    return 2;
+  }
+  EngineStack& s = **stack;
+  auto chat_template = load_chat_template(o, s.model_dir);
+  auto special = template_special_tokens(s.model_dir);
+  if (!chat_template.is_ok() || !special.is_ok()) {
+    log((chat_template.is_ok() ? special.status() : chat_template.status()).to_string());
+    return 2;
+  }
+  ServedModel model;
+  model.engine = s.engine.get();
+  model.tokenizer = s.tokenizer.get();
+  model.max_model_len = s.max_model_len;
+  model.vocab_size = s.runner->vocab_size();
+  model.chat_template = std::move(*chat_template);
+  model.special_tokens = std::move(*special);
+  s.engine->start();
+  server->set_ready(std::move(model));
+  std::printf("minke serve: ready on http://%s:%u (model '%s')\n"
+              "  curl http://%s:%u/v1/chat/completions -H 'Content-Type: application/json' "
+              "-d '{\"messages\": [{\"role\": \"user\", \"content\": \"Hello!\"}], \"max_tokens\": 32}'\n",
+              o.host.c_str(), http.port(), config.served_model_name.c_str(), o.host.c_str(), http.port());
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
-  std::fprintf(stderr, "minke serve: signal %d, draining\n", sig);
+
+  const bool signalled = wait_for_signal(signals, *s.engine);
+  log(signalled ? "shutting down: draining requests in flight" : "the engine failed: " + s.engine->fault().message());
+  server->begin_drain();
   http.begin_drain();
-  http.stop(std::chrono::seconds(10));
-  engine.stop();
-  return 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(signalled ? o.shutdown_timeout : 0);
+  while (server->calls_in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (server->calls_in_flight() > 0) {
+    log(std::to_string(server->calls_in_flight()) + " requests still running: aborting them");
+    server->abort_all();
+    const auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (server->calls_in_flight() > 0 && std::chrono::steady_clock::now() < grace)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  http.stop(std::chrono::seconds(5));  // lets the last bytes flush
+  s.engine->stop();
+  return signalled ? 0 : 1;
 }
 
 }  // namespace
@@ -234,6 +160,19 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--served-model-name", o->served_model_name, "The model name clients use (default: the model path)");
   cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY'");
   add_engine_flags(*cmd, o->engine);
+  cmd->add_option("--gpu-memory-utilization", o->gpu_memory_utilization,
+                  "Fraction of GPU memory for weights and KV cache (GPU backend; the CPU backend sizes "
+                  "its cache with --kv-cache-memory)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--chat-template", o->chat_template, "Chat template file or text (default: the model's)");
+  cmd->add_option("--tool-call-parser", o->tool_call_parser, "Tool-call format of the model's output")
+      ->check(CLI::IsMember({"deepseek_v3", "deepseek_v31"}));
+  cmd->add_option("--reasoning-parser", o->reasoning_parser, "Split <think> reasoning into reasoning_content")
+      ->check(CLI::IsMember({"deepseek_r1"}));
+  cmd->add_option("--max-num-waiting", o->max_num_waiting,
+                  "Waiting requests at most; more get 503 with Retry-After (0: no limit)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shutdown-timeout", o->shutdown_timeout,
+                  "Seconds in-flight requests get after SIGTERM before they are aborted")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-request-body", o->max_request_body, "Largest request body (larger: 413)");
   return {cmd, [o] { return serve(*o); }};
 }
 

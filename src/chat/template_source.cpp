@@ -56,4 +56,36 @@ Result<std::string> chat_template_from_argument(const std::string& argument) {
   return not_found("--chat-template '{}' is neither a readable file nor a template", argument);
 }
 
+// transformers' special_tokens_map from tokenizer_config.json (bos_token, eos_token, ...;
+// each a string or an AddedToken {"content": ...}; unset or null ones are left out), which
+// apply_chat_template passes to the template.
+Result<nlohmann::ordered_json> template_special_tokens(const std::string& model_dir) {
+  using ojson = nlohmann::ordered_json;
+  ojson tokens = ojson::object();
+  if (model_dir.empty()) return tokens;
+  const std::string path = model_dir + "/tokenizer_config.json";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return not_found("{}: cannot read", path);
+  try {
+    const ojson config = ojson::parse(in);
+    auto content = [](const ojson& t) -> ojson {
+      if (t.is_string()) return t;
+      if (t.is_object() && t.contains("content") && t["content"].is_string()) return t["content"];
+      return ojson();
+    };
+    for (const char* key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                            "cls_token", "mask_token"})
+      if (config.contains(key) && !content(config[key]).is_null()) tokens[key] = content(config[key]);
+    if (config.contains("additional_special_tokens") && config["additional_special_tokens"].is_array()) {
+      ojson extra = ojson::array();
+      for (const auto& t : config["additional_special_tokens"])
+        if (!content(t).is_null()) extra.push_back(content(t));
+      tokens["additional_special_tokens"] = extra;
+    }
+  } catch (const ojson::exception& e) {
+    return invalid_argument("{}: not valid JSON: {}", path, e.what());
+  }
+  return tokens;
+}
+
 }  // namespace minke

@@ -22,6 +22,7 @@ enum class StatusCode {
   kUnsupported,      // well-formed but not something minke implements
   kOutOfRange,       // a bound was exceeded (context length, capacity)
   kInternal,         // a bug or an unexpected library failure
+  kUnavailable,      // the service cannot take this now (engine failed, queue full)
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -56,6 +57,7 @@ MINKE_STATUS_FACTORY_(corrupt, kCorrupt)
 MINKE_STATUS_FACTORY_(unsupported, kUnsupported)
 MINKE_STATUS_FACTORY_(out_of_range, kOutOfRange)
 MINKE_STATUS_FACTORY_(internal_error, kInternal)
+MINKE_STATUS_FACTORY_(unavailable, kUnavailable)
 #undef MINKE_STATUS_FACTORY_
 
 // A value or the Status that explains why there is none.

@@ -109,6 +109,7 @@ Engine::Engine(const EngineConfig& config, StepRunner& runner, KvCacheManager& k
 Engine::~Engine() { stop(); }
 
 Result<std::shared_ptr<RequestStream>> Engine::submit(EngineRequest request) {
+  if (Status f = fault(); !f.is_ok()) return unavailable("the engine failed and serves no more requests: {}", f.message());
   MINKE_TRY(request.params.validate(runner_.vocab_size()));
   for (int32_t t : request.prompt)
     if (t < 0 || t >= runner_.vocab_size())
@@ -263,19 +264,19 @@ void Engine::sample_and_emit(Completion& c, std::span<float> logits) {
 }
 
 bool Engine::step() {
+  if (Status f = fault(); !f.is_ok()) {  // fail what arrived since, serve nothing
+    fail_all(f);
+    return false;
+  }
   drain_inbox();
   const SchedulerOutput out = scheduler_.schedule();
-  if (out.empty()) return false;
+  if (out.empty()) {
+    publish_gauges();
+    return false;
+  }
   Result<Tensor> logits = runner_.run(out);
-  if (!logits.is_ok()) {  // the model failed: fail this step's requests, keep serving
-    for (const ScheduledSeq& s : out.scheduled) {
-      auto it = by_seq_.find(s.seq->id);
-      if (it == by_seq_.end()) continue;
-      RequestOutput ev;
-      ev.index = it->second->index;
-      ev.error = logits.status();
-      finish(*it->second, ev, FinishReason::kError);
-    }
+  if (!logits.is_ok()) {
+    fail_all(logits.status());
     return true;
   }
   scheduler_.on_step_done(out);
@@ -286,15 +287,54 @@ bool Engine::step() {
     if (s.sample) sampling.push_back(by_seq_.at(s.seq->id));
   for (Completion* c : sampling)
     sample_and_emit(*c, {logits->data<float>() + (row++) * vocab, size_t(vocab)});
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  ++stats_.steps;
-  stats_.preemptions += int64_t(out.preempted.size());
-  for (const ScheduledSeq& s : out.scheduled)
-    if (!s.sample) {
-      ++stats_.chunked_steps;
-      break;
-    }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stats_.steps;
+    stats_.preemptions += int64_t(out.preempted.size());
+    for (const ScheduledSeq& s : out.scheduled)
+      if (!s.sample) {
+        ++stats_.chunked_steps;
+        break;
+      }
+  }
+  publish_gauges();
   return true;
+}
+
+void Engine::fail_all(const Status& error) {
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    fault_ = error;
+    stats_.faulted = true;
+  }
+  drain_inbox();  // requests submitted before the fault was visible fail too
+  std::vector<std::shared_ptr<Request>> live;
+  for (auto& [id, r] : requests_) live.push_back(r);
+  for (auto& r : live)
+    for (auto& c : r->completions) {
+      if (c->done) continue;
+      RequestOutput ev;
+      ev.index = c->index;
+      ev.error = error;
+      finish(*c, ev, FinishReason::kError);
+    }
+  publish_gauges();
+}
+
+void Engine::publish_gauges() {
+  const PrefixCacheStats& prefix = kv_.stats();
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.num_running = int64_t(scheduler_.num_running());
+  stats_.num_waiting = int64_t(scheduler_.num_waiting());  // stats() adds the inbox
+  stats_.kv_blocks_total = kv_.num_blocks();
+  stats_.kv_blocks_used = kv_.num_used();
+  stats_.prefix_query_tokens = prefix.query_tokens;
+  stats_.prefix_hit_tokens = prefix.hit_tokens;
+}
+
+Status Engine::fault() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return fault_;
 }
 
 bool Engine::has_work() {
@@ -323,8 +363,14 @@ void Engine::stop() {
 }
 
 EngineStats Engine::stats() const {
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  return stats_;
+  EngineStats s;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    s = stats_;
+  }
+  std::lock_guard<std::mutex> lock(inbox_mu_);  // submitted since the last step: waiting too
+  s.num_waiting += int64_t(inbox_.size());
+  return s;
 }
 
 }  // namespace minke

@@ -93,7 +93,13 @@ struct EngineConfig {
 };
 
 struct EngineStats {
+  // Counters since start.
   int64_t steps = 0, preemptions = 0, chunked_steps = 0, prompt_tokens = 0, generated_tokens = 0;
+  int64_t prefix_query_tokens = 0, prefix_hit_tokens = 0;  // prompt tokens looked up / found cached
+  // Gauges as of the last step (num_waiting also counts requests not yet picked up).
+  int64_t num_running = 0, num_waiting = 0;
+  int64_t kv_blocks_total = 0, kv_blocks_used = 0;  // used: held by live sequences
+  bool faulted = false;  // the model failed: every request since fails (see Engine::fault())
 };
 
 class Engine {
@@ -116,6 +122,10 @@ class Engine {
   void start();
   void stop();
   EngineStats stats() const;
+  // Not ok once the model failed a step. The engine then fails every in-flight request
+  // with this error and refuses new ones (kUnavailable): a backend error may have left
+  // the device or the cache in an unknown state, so it never serves on after one.
+  Status fault() const;
 
  private:
   struct Completion;
@@ -124,6 +134,8 @@ class Engine {
   void admit(Request& r, size_t index);
   void sample_and_emit(Completion& c, std::span<float> logits);
   void finish(Completion& c, RequestOutput& out, FinishReason reason);
+  void fail_all(const Status& error);
+  void publish_gauges();
 
   EngineConfig config_;
   StepRunner& runner_;
@@ -132,7 +144,7 @@ class Engine {
   const Tokenizer* tokenizer_;
   std::vector<int32_t> eos_ids_;
 
-  std::mutex inbox_mu_;
+  mutable std::mutex inbox_mu_;
   std::condition_variable inbox_cv_;
   std::vector<std::shared_ptr<Request>> inbox_;
   std::vector<uint64_t> aborts_;
@@ -142,6 +154,7 @@ class Engine {
   std::unordered_map<uint64_t, Completion*> by_seq_;
   uint64_t next_seq_id_ = 1;
   EngineStats stats_;
+  Status fault_;  // under stats_mu_
   mutable std::mutex stats_mu_;
   std::thread loop_;
   std::atomic<bool> stopping_{false};

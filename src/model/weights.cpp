@@ -158,6 +158,7 @@ Result<ModelWeights> load_weights(const Checkpoint& checkpoint, const ModelConfi
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     MINKE_ASSIGN_OR_RETURN(DecoderLayerWeights layer, ld.layer(i));
     w.layers.push_back(std::move(layer));
+    if (options.on_layer_loaded) options.on_layer_loaded(i + 1, config.num_hidden_layers);
   }
   MINKE_ASSIGN_OR_RETURN(w.norm, ld.tensor("model.norm.weight", {d}));
   const std::string head = config.tie_word_embeddings ? "model.embed_tokens" : "lm_head";

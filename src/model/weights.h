@@ -2,6 +2,8 @@
 // through the sharding table. Every tensor's shape is checked against the config.
 #pragma once
 
+#include <functional>
+
 #include <optional>
 #include <vector>
 
@@ -74,6 +76,7 @@ struct LoadOptions {
   ParallelConfig parallel;
   Fp8ActivationQuant fp8_activations = Fp8ActivationQuant::kNone;
   bool load_mtp = true;  // MTP layers, when the checkpoint has them
+  std::function<void(int64_t done, int64_t total)> on_layer_loaded;  // progress (may be empty)
 };
 
 Result<ModelWeights> load_weights(const Checkpoint& checkpoint, const ModelConfig& config,

@@ -32,6 +32,17 @@ std::optional<ToolCallFormat> tool_call_format_from_name(std::string_view name) 
   return std::nullopt;
 }
 
+std::string tool_call_opening(ToolCallFormat format, std::optional<std::string_view> name) {
+  std::string out = std::string(kCallsBegin) + std::string(kCallBegin);
+  if (format == ToolCallFormat::kDeepSeekV3) {
+    out += "function" + std::string(kSep);
+    if (name) out += std::string(*name) + "\n```json\n";
+  } else if (name) {
+    out += std::string(*name) + std::string(kSep);
+  }
+  return out;
+}
+
 void append_tool_delta(ToolParseResult& result, const ToolDelta& delta) {
   if (delta.is_content()) {
     result.content += delta.text;

@@ -42,6 +42,10 @@ struct ToolDelta {
   bool is_content() const { return index < 0; }
 };
 
+// The text that opens a tool-call block and its first call: with `name`, up to where the
+// arguments begin (a model continuing it writes the arguments); without, up to the name.
+std::string tool_call_opening(ToolCallFormat format, std::optional<std::string_view> name);
+
 // Adds one delta to an assembled result (the non-streaming view of a stream).
 void append_tool_delta(ToolParseResult& result, const ToolDelta& delta);
 
