@@ -62,7 +62,7 @@ std::optional<ApiError> check_tools(const OJson& tools) {
   if (!tools.is_array()) return ApiError::invalid("tools", "'tools' must be a list");
   for (size_t i = 0; i < tools.size(); ++i) {
     const OJson& t = tools[i];
-    const bool ok = t.is_object() && t.value("type", "function") == "function" && t.contains("function") &&
+    const bool ok = t.is_object() && (!t.contains("type") || t["type"] == "function") && t.contains("function") &&
                     t["function"].is_object() && t["function"].contains("name") &&
                     t["function"]["name"].is_string() && !t["function"]["name"].get<std::string>().empty() &&
                     (!t["function"].contains("parameters") || t["function"]["parameters"].is_object() ||
@@ -116,7 +116,7 @@ std::variant<ChatRequest, ApiError> parse_chat_request(const OJson& body) {
       if (r.tools.is_null())
         return ApiError::invalid("tool_choice", fmt::format("tool_choice '{}' needs 'tools'", c.get<std::string>()));
       r.tool_choice = c == "auto" ? ToolChoiceKind::kAuto : ToolChoiceKind::kRequired;
-    } else if (c.is_object() && c.value("type", "") == "function" && c.contains("function") &&
+    } else if (c.is_object() && c.contains("type") && c["type"] == "function" && c.contains("function") &&
                c["function"].is_object() && c["function"].contains("name") && c["function"]["name"].is_string()) {
       r.tool_choice_name = c["function"]["name"].get<std::string>();
       if (r.tools.is_null() || !has_tool(r.tools, r.tool_choice_name))
@@ -139,7 +139,7 @@ std::variant<ChatRequest, ApiError> parse_chat_request(const OJson& body) {
   if (continue_final) return ApiError::invalid("continue_final_message", "'continue_final_message' is not supported");
   if (body.contains("response_format") && !body["response_format"].is_null()) {
     const OJson& f = body["response_format"];
-    if (!f.is_object() || f.value("type", "") != "text")
+    if (!f.is_object() || !f.contains("type") || f["type"] != "text")
       return ApiError::invalid("response_format", "only response_format {\"type\": \"text\"} is supported "
                                                   "(structured output is not implemented)");
   }

@@ -41,6 +41,9 @@ std::string OpenAiServer::metrics_text() const {
     t.gauge("minke:http_streams_active", "SSE responses in progress.", double(h.active_streams));
     t.counter("minke:http_client_disconnects_total", "Responses cut short by the client going away.",
               double(h.client_disconnects));
+    t.counter("minke:http_slow_client_closes_total",
+              "Connections closed because the client read too slowly (backlog cap or write timeout).",
+              double(h.slow_client_closes));
   }
   return t.str();
 }

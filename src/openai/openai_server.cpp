@@ -24,9 +24,43 @@ void send_unavailable(HttpResponder& r, const std::string& message) {
          dump_json(unavailable_error(message).to_json()));
 }
 
+// body[key] as a boolean (default when absent or null); nullopt when it is not one.
+template <class J>
+std::optional<bool> bool_field(const J& body, const char* key, bool default_value) {
+  if (!body.contains(key) || body[key].is_null()) return default_value;
+  if (!body[key].is_boolean()) return std::nullopt;
+  return body[key].template get<bool>();
+}
+
+// Whether JSON text nests arrays/objects deeper than `limit` (a linear scan, before parsing:
+// the template engine and serializers recurse over values, so depth is bounded first).
+bool nests_deeper_than(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // A body that parses as a JSON object, or a 400.
 template <class J>
 std::optional<J> parse_body(const HttpRequest& q, HttpResponder& r) {
+  constexpr int kMaxDepth = 100;
+  if (nests_deeper_than(q.body, kMaxDepth)) {
+    send_api_error(r, ApiError::invalid("body", "the request body nests deeper than 100 levels"));
+    return std::nullopt;
+  }
   J body = J::parse(q.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     send_api_error(r, ApiError::invalid("body", "the request body must be a JSON object"));
@@ -42,7 +76,9 @@ std::variant<std::vector<std::vector<int32_t>>, ApiError> read_prompts(const Jso
       "prompt", "'prompt' must be a string, a list of strings, a list of token ids or a list of lists of token ids");
   if (!body.contains("prompt")) return ApiError::invalid("prompt", "'prompt' is required");
   const Json& p = body["prompt"];
-  const bool add_special = body.value("add_special_tokens", true);
+  const std::optional<bool> add_special_field = bool_field(body, "add_special_tokens", true);
+  if (!add_special_field) return ApiError::invalid("add_special_tokens", "'add_special_tokens' must be a boolean");
+  const bool add_special = *add_special_field;
   auto ids = [&](const Json& list) -> std::optional<std::vector<int32_t>> {
     std::vector<int32_t> out;
     for (const auto& t : list) {
@@ -172,7 +208,10 @@ void OpenAiServer::tokenize(const HttpRequest& q, HttpResponder& r) {
   auto body = parse_body<OJson>(q, r);
   if (!body) return;
   std::vector<int32_t> ids;
-  if (body->contains("messages")) {  // vLLM: tokenize a chat as the chat endpoint would render it
+  const bool chat = body->contains("messages");
+  const std::optional<bool> add_special = bool_field(*body, "add_special_tokens", !chat);
+  if (!add_special) return send_api_error(r, ApiError::invalid("add_special_tokens", "'add_special_tokens' must be a boolean"));
+  if (chat) {  // vLLM: tokenize a chat as the chat endpoint would render it
     if (!model_.chat_template) return send_api_error(r, ApiError::invalid("messages", "this model has no chat template"));
     auto chat = parse_chat_request(*body);
     if (auto* e = std::get_if<ApiError>(&chat)) return send_api_error(r, *e);
@@ -180,9 +219,9 @@ void OpenAiServer::tokenize(const HttpRequest& q, HttpResponder& r) {
                                       config_.reasoning_parser},
                                      std::get<ChatRequest>(chat));
     if (auto* e = std::get_if<ApiError>(&prompt)) return send_api_error(r, *e);
-    ids = model_.tokenizer->encode(std::get<ChatPrompt>(prompt).text, body->value("add_special_tokens", false));
+    ids = model_.tokenizer->encode(std::get<ChatPrompt>(prompt).text, *add_special);
   } else if (body->contains("prompt") && (*body)["prompt"].is_string()) {
-    ids = model_.tokenizer->encode((*body)["prompt"].get<std::string>(), body->value("add_special_tokens", true));
+    ids = model_.tokenizer->encode((*body)["prompt"].get<std::string>(), *add_special);
   } else {
     return send_api_error(r, ApiError::invalid("prompt", "'prompt' must be a string (or send 'messages')"));
   }

@@ -103,7 +103,7 @@ std::variant<SamplingRequest, ApiError> parse_sampling(const Json& body, Endpoin
     int logprobs = -1;
     if (auto e = read(body, "logprobs", logprobs)) return *e;
     if (logprobs >= 0) p.logprobs = logprobs;
-    if (body.value("echo", false)) return ApiError::invalid("echo", "'echo' is not supported");
+    if (body.contains("echo") && body["echo"] == true) return ApiError::invalid("echo", "'echo' is not supported");
     if (body.contains("suffix") && !body["suffix"].is_null()) return ApiError::invalid("suffix", "'suffix' is not supported");
   } else {
     bool logprobs = false;

@@ -119,10 +119,19 @@ class SseStreamImpl final : public SseStream {
   bool send_raw(std::string text) override {
     Exchange& ex = *ref_->exchange;
     std::lock_guard lock(ex.mu);
-    if (ex.finished) return false;
+    if (ex.finished || !ex.session) return false;
+    ex.posted_bytes += text.size();
     return ex.post_locked([self = &ex, text = std::move(text)](Session& s) {
+      self->posted_bytes -= text.size();
       s.deliver_sse_bytes(self, text);
     });
+  }
+
+  size_t buffered_bytes() const override {
+    Exchange& ex = *ref_->exchange;
+    std::lock_guard lock(ex.mu);
+    if (ex.finished || !ex.session) return 0;
+    return ex.posted_bytes.load() + ex.session->pending_bytes();
   }
 
   void close() override {
@@ -251,6 +260,9 @@ Status HttpServer::start() {
   if (im.started) return invalid_argument("HttpServer already started");
   const auto& cfg = im.state.config;
   if (cfg.io_threads < 1) return invalid_argument("io_threads must be >= 1, got {}", cfg.io_threads);
+  if (cfg.max_pending_write_bytes == 0) return invalid_argument("max_pending_write_bytes must be > 0");
+  if (cfg.write_timeout.count() <= 0)
+    return invalid_argument("write_timeout must be > 0 ms, got {}", cfg.write_timeout.count());
   error_code ec;
   tcp::resolver resolver(im.ioc);
   auto endpoints = resolver.resolve(cfg.host, std::to_string(cfg.port),
@@ -330,7 +342,7 @@ HttpServerStats HttpServer::stats() const {
   const ServerState& s = impl_->state;
   return {s.connections_accepted.load(), s.connections_open.load(), s.requests.load(),
           s.responses_in_flight.load(),  s.active_streams.load(),   s.client_disconnects.load(),
-          s.rejected.load()};
+          s.rejected.load(),           s.slow_client_closes.load(), s.write_timeouts.load()};
 }
 
 }  // namespace minke

@@ -26,6 +26,17 @@ struct HttpServerConfig {
   std::chrono::milliseconds read_timeout{30'000};   // a whole request (headers + body) must
                                                     // arrive within this, else the socket closes
   std::chrono::milliseconds idle_timeout{75'000};   // keep-alive wait for the next request
+  // Slow readers. Bytes queued on a connection but not yet taken by its socket (the unwritten
+  // part of the write in flight included) may not exceed this: past it the client is treated
+  // as gone and the connection closes like a client disconnect (on_disconnect fires, later
+  // sends return false). One message queued while nothing is pending is always taken, so a
+  // plain response larger than this is still sent whole.
+  size_t max_pending_write_bytes = 8u << 20;
+  // A write that takes no bytes for this long (the client stopped reading and the kernel
+  // buffers are full) closes the connection likewise. Progress means the kernel's send buffer
+  // took bytes; it wakes the writer only once a good part of it has drained, so a client that
+  // reads but only a trickle can time out too.
+  std::chrono::milliseconds write_timeout{30'000};
 };
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -54,6 +65,10 @@ class SseStream {
   virtual bool send_raw(std::string text) = 0;
   // Ends the response (the terminating chunk); the connection may then serve the next request.
   virtual void close() = 0;
+  // Bytes sent on this stream (and the rest of its connection's queue) that the socket has not
+  // taken yet; 0 once closed or disconnected. A producer that keeps this well below
+  // HttpServerConfig::max_pending_write_bytes is never cut off as a slow client.
+  virtual size_t buffered_bytes() const { return 0; }
 };
 
 namespace http_detail {
@@ -96,6 +111,9 @@ struct HttpServerStats {
   int64_t active_streams = 0;       // SSE responses in progress
   int64_t client_disconnects = 0;   // in-flight responses aborted by a closed connection
   int64_t rejected = 0;             // answered by the server itself (400/404/405/413/431/503)
+  int64_t slow_client_closes = 0;   // connections closed because the client did not read:
+                                    // over max_pending_write_bytes or past write_timeout
+  int64_t write_timeouts = 0;       // of those, closed by write_timeout
 };
 
 // {"error": {"message": ..., "type": ..., "param": ..., "code": ...}} (empty -> null).

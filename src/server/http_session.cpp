@@ -1,5 +1,6 @@
 // Session: one connection's state machine on its strand (read a request under a deadline,
-// dispatch it, write the response or stream, keep alive or close). The only Beast parser TU.
+// dispatch it, write the response or stream, keep alive or close; a client that stops reading
+// is closed by the write backlog cap or the write timeout). The only Beast parser TU.
 #include "server/http_session.h"
 
 #include <boost/beast/http.hpp>
@@ -17,6 +18,7 @@ namespace {
 constexpr size_t kPeekChunk = 4096;
 constexpr size_t kPeekCap = 64 * 1024;  // pipelined bytes buffered while a response runs
 constexpr std::chrono::milliseconds kLinger{1000};
+constexpr size_t kKeepWriteCapacity = 1u << 20;  // in_write_ memory kept between writes
 
 bool header_safe(std::string_view s) {
   return s.find_first_of("\r\n") == std::string_view::npos;
@@ -33,7 +35,10 @@ struct Session::Parser {
 };
 
 Session::Session(tcp::socket socket, ServerState& state)
-    : state_(state), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+    : state_(state),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()) {}
 
 Session::~Session() {
   if (exchange_) exchange_->detach(/*aborted=*/true);
@@ -202,7 +207,15 @@ void Session::deliver_sse_end(Exchange* ex) {
   flush();
 }
 
-void Session::queue(std::string bytes) { out_.push_back(std::move(bytes)); }
+void Session::queue(std::string bytes) {
+  const size_t before = pending_bytes();
+  const size_t after = before + bytes.size();
+  out_.push_back(std::move(bytes));
+  pending_bytes_.store(after, std::memory_order_relaxed);
+  // Only a backlog trips the cap: a message queued while nothing is pending (a whole plain
+  // response, already in memory) is taken whatever its size.
+  if (before > 0 && after > state_.config.max_pending_write_bytes) close_slow_client(false);
+}
 
 void Session::flush() {
   if (phase_ == Phase::kClosed || writing_) return;
@@ -211,18 +224,61 @@ void Session::flush() {
     return;
   }
   in_write_.clear();
+  in_write_done_ = 0;
   for (auto& s : out_) in_write_ += s;  // coalesce queued events into one write
   out_.clear();
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(in_write_),
-                    [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
+  last_progress_ = std::chrono::steady_clock::now();
+  arm_write_timer();
+  write_some();
 }
 
-void Session::on_write(error_code ec) {
+// async_write_some rather than async_write: each partial write is progress for the timeout
+// and leaves the backlog count.
+void Session::write_some() {
+  socket_.async_write_some(
+      asio::buffer(in_write_.data() + in_write_done_, in_write_.size() - in_write_done_),
+      [self = shared_from_this()](error_code ec, size_t n) { self->on_write(ec, n); });
+}
+
+void Session::on_write(error_code ec, size_t n) {
+  if (phase_ == Phase::kClosed) {  // the buffer is ours again: free it now
+    writing_ = false;
+    std::string().swap(in_write_);
+    return;
+  }
+  if (ec) {
+    writing_ = false;
+    return close_now();
+  }
+  in_write_done_ += n;
+  pending_bytes_.store(pending_bytes() - n, std::memory_order_relaxed);
+  if (n > 0) last_progress_ = std::chrono::steady_clock::now();
+  if (in_write_done_ < in_write_.size()) return write_some();
   writing_ = false;
-  if (phase_ == Phase::kClosed) return;
-  if (ec) return close_now();
+  if (in_write_.capacity() > kKeepWriteCapacity) std::string().swap(in_write_);
   flush();
+}
+
+void Session::arm_write_timer() {
+  if (write_timer_armed_) return;  // the pending wait re-arms itself from last_progress_
+  write_timer_armed_ = true;
+  write_timer_.expires_at(last_progress_ + state_.config.write_timeout);
+  write_timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_write_timer(ec); });
+}
+
+void Session::on_write_timer(error_code ec) {
+  write_timer_armed_ = false;
+  if (ec || phase_ == Phase::kClosed || !writing_) return;  // idle: the next flush() re-arms
+  if (std::chrono::steady_clock::now() < last_progress_ + state_.config.write_timeout)
+    return arm_write_timer();
+  close_slow_client(true);
+}
+
+void Session::close_slow_client(bool timed_out) {
+  state_.slow_client_closes++;
+  if (timed_out) state_.write_timeouts++;
+  close_now();
 }
 
 void Session::finish_response() {
@@ -313,6 +369,9 @@ void Session::close_now() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
   cancel_timer();
+  write_timer_.cancel();
+  out_.clear();  // in_write_ may still be referenced by the aborted write: on_write frees it
+  pending_bytes_.store(0, std::memory_order_relaxed);
   error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -32,7 +33,8 @@ struct ServerState {
   bool closing_all = false;  // under mu: stop() is closing every session
 
   std::atomic<int64_t> connections_accepted{0}, connections_open{0}, requests{0},
-      responses_in_flight{0}, active_streams{0}, client_disconnects{0}, rejected{0};
+      responses_in_flight{0}, active_streams{0}, client_disconnects{0}, rejected{0},
+      slow_client_closes{0}, write_timeouts{0};
 
   std::mutex mu;  // guards sessions; with cv, wakes stop() when counts change
   std::condition_variable cv;
@@ -52,6 +54,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
   bool finished = false;             // send() or SseStream::close() accepted
   bool disconnected = false;
   std::function<void()> on_disconnect;
+  std::atomic<size_t> posted_bytes{0};  // SSE bytes posted to the strand, not yet queued
 
   // Posts fn to the session's strand if still attached; returns false otherwise.
   bool post_locked(std::function<void(Session&)> fn);
@@ -76,6 +79,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void post(std::function<void()> fn);       // onto the strand
   void on_drain();                           // on the strand: close if idle
   void close_now();                          // on the strand: abort everything
+  // Bytes queued or in a write, not yet taken by the socket; readable from any thread.
+  size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
 
   // Called on the strand on behalf of the current exchange; dropped if `ex` is not current.
   void deliver_response(Exchange* ex, int status, const HttpHeaders& headers, std::string body);
@@ -97,7 +102,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void cancel_timer();
   void queue(std::string bytes);
   void flush();
-  void on_write(boost::system::error_code ec);
+  void write_some();
+  void on_write(boost::system::error_code ec, size_t n);
+  void arm_write_timer();
+  void on_write_timer(boost::system::error_code ec);
+  void close_slow_client(bool timed_out);
   void finish_response();
   void linger_close();
   std::string head(int status, const HttpHeaders& headers, std::optional<size_t> length) const;
@@ -120,7 +129,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool chunked_ = false;
   int version_ = 11;
   std::deque<std::string> out_;
-  std::string in_write_;
+  std::string in_write_;        // the write in flight: out_ coalesced
+  size_t in_write_done_ = 0;    // bytes of in_write_ the socket has taken
+  std::atomic<size_t> pending_bytes_{0};  // out_ + the rest of in_write_; written on the strand
+  // Write timeout: one lazily re-armed deadline, last_progress_ + write_timeout, checked while
+  // a write is in flight (a timer per write would cost a cancel per SSE event).
+  asio::steady_timer write_timer_;
+  bool write_timer_armed_ = false;
+  std::chrono::steady_clock::time_point last_progress_;  // a write started or took bytes
   std::shared_ptr<Exchange> exchange_;
   bool registered_ = false;
 };

@@ -1,5 +1,6 @@
 // HttpServer over loopback with a tiny POSIX-socket client: routing, keep-alive, limits,
-// malformed input, SSE from other threads, disconnects, 500 concurrent streams, drain, timeouts.
+// malformed input, SSE from other threads, disconnects, 500 concurrent streams, drain, timeouts,
+// clients that stop reading (backlog cap, write timeout) and a fast 20 MB stream.
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
@@ -26,10 +27,13 @@ using namespace std::chrono_literals;
 
 // ---- a minimal blocking HTTP/1.1 client -------------------------------------------------------
 
-int connect_to(uint16_t port) {
+// rcvbuf > 0 shrinks the receive buffer (before connect, so the window stays small): a client
+// that does not read then stalls the server's writes after a few MB instead of tens.
+int connect_to(uint16_t port, int rcvbuf = 0) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{10, 0};  // a hung server fails the test instead of hanging it
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (rcvbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -53,7 +57,7 @@ bool send_all(int fd, std::string_view data) {
 struct Conn {
   int fd = -1;
   std::string buf;  // bytes received but not consumed
-  explicit Conn(uint16_t port) : fd(connect_to(port)) {}
+  explicit Conn(uint16_t port, int rcvbuf = 0) : fd(connect_to(port, rcvbuf)) {}
   ~Conn() {
     if (fd >= 0) ::close(fd);
   }
@@ -455,6 +459,156 @@ TEST_F(HttpServerTest, IdleKeepAliveTimesOut) {
   ASSERT_EQ(read_response(c).status, 200);
   char byte;
   EXPECT_EQ(::recv(c.fd, &byte, 1, 0), 0);
+}
+
+// ---- clients that stop reading ----------------------------------------------------------------
+
+// State shared with a producer thread, which may outlive the test body until TearDown joins it.
+struct Flood {
+  std::atomic<bool> disconnected{false};  // on_disconnect fired
+  std::atomic<bool> refused{false};       // a send returned false
+  std::atomic<int64_t> accepted{0};       // bytes of sends that returned true
+  std::atomic<int64_t> buffered_after{-1};
+};
+
+TEST_F(HttpServerTest, SseClientThatStopsReadingIsCutAtTheBacklogCap) {
+  auto flood = std::make_shared<Flood>();
+  add_route("GET", "/flood", [this, flood](HttpRequest, HttpResponder r) {
+    r.on_disconnect([flood] { flood->disconnected = true; });
+    auto sse = r.start_sse();
+    threads_.emplace_back([flood, sse] {  // as fast as it can, until the server refuses
+      const std::string event(4096, 'x');
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (std::chrono::steady_clock::now() < deadline) {
+        if (!sse->send_event(event)) {
+          flood->refused = true;
+          break;
+        }
+        flood->accepted += static_cast<int64_t>(event.size());
+      }
+      flood->buffered_after = static_cast<int64_t>(sse->buffered_bytes());
+    });
+  });
+  HttpServerConfig cfg;
+  cfg.max_pending_write_bytes = 64 << 10;
+  start(cfg);
+  Conn c(port_, /*rcvbuf=*/4096);
+  ASSERT_TRUE(send_all(c.fd, get("/flood")));  // ...and never reads
+
+  ASSERT_TRUE(eventually([&] { return flood->refused.load(); }, 20s));
+  EXPECT_TRUE(eventually([&] { return flood->disconnected.load(); }));
+  EXPECT_TRUE(eventually([&] { return flood->buffered_after.load() == 0; }));
+  // Bounded: the kernel buffers (a few MB), the cap and what the strand had queued.
+  EXPECT_LT(flood->accepted.load(), int64_t{256} << 20);
+  const HttpServerStats st = server_->stats();
+  EXPECT_EQ(st.slow_client_closes, 1);
+  EXPECT_EQ(st.write_timeouts, 0);
+  EXPECT_EQ(st.client_disconnects, 1);
+  EXPECT_TRUE(eventually([&] { return server_->active_streams() == 0; }));
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+
+  Conn other(port_);  // the server still serves
+  ASSERT_TRUE(send_all(other.fd, get("/hello")));
+  EXPECT_EQ(read_response(other).status, 200);
+}
+
+TEST_F(HttpServerTest, CapLetsOneLargeResponseThrough) {
+  HttpServerConfig cfg;
+  cfg.max_pending_write_bytes = 64 << 10;
+  start(cfg);
+  Conn c(port_);
+  const std::string body(1 << 20, 'q');  // 16x the cap, but one message into an empty queue
+  for (int i = 0; i < 2; ++i) {          // and keep-alive continues
+    ASSERT_TRUE(send_all(c.fd, post("/echo", body)));
+    Response r = read_response(c);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, body);
+  }
+  EXPECT_EQ(server_->stats().slow_client_closes, 0);
+}
+
+TEST_F(HttpServerTest, WriteWithoutProgressTimesOut) {
+  auto flood = std::make_shared<Flood>();
+  add_route("GET", "/big", [flood](HttpRequest, HttpResponder r) {
+    r.on_disconnect([flood] { flood->disconnected = true; });
+    r.send(200, {{"Content-Type", "application/octet-stream"}}, std::string(32 << 20, 'b'));
+  });
+  HttpServerConfig cfg;
+  cfg.write_timeout = 300ms;  // the cap (8 MiB) never trips: the body is one message
+  start(cfg);
+  Conn c(port_, /*rcvbuf=*/4096);
+  ASSERT_TRUE(send_all(c.fd, get("/big")));  // ...and never reads
+  ASSERT_TRUE(eventually([&] { return flood->disconnected.load(); }, 20s));
+  const HttpServerStats st = server_->stats();
+  EXPECT_EQ(st.write_timeouts, 1);
+  EXPECT_EQ(st.slow_client_closes, 1);
+  EXPECT_EQ(st.client_disconnects, 1);
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+}
+
+TEST_F(HttpServerTest, StalledSseStreamTimesOut) {
+  auto flood = std::make_shared<Flood>();
+  std::shared_ptr<SseStream> stream;
+  std::mutex mu;
+  add_route("GET", "/stream", [&, flood](HttpRequest, HttpResponder r) {
+    r.on_disconnect([flood] { flood->disconnected = true; });
+    auto sse = r.start_sse();
+    for (int i = 0; i < 32; ++i) sse->send_event(std::string(1 << 20, 's'));  // then quiet
+    std::lock_guard lock(mu);
+    stream = sse;
+  });
+  HttpServerConfig cfg;
+  cfg.write_timeout = 300ms;
+  cfg.max_pending_write_bytes = 64u << 20;  // only the timeout can end it
+  start(cfg);
+  Conn c(port_, /*rcvbuf=*/4096);
+  ASSERT_TRUE(send_all(c.fd, get("/stream")));
+  ASSERT_TRUE(eventually([&] { return flood->disconnected.load(); }, 20s));
+  EXPECT_EQ(server_->stats().write_timeouts, 1);
+  std::lock_guard lock(mu);
+  ASSERT_TRUE(stream);
+  EXPECT_FALSE(stream->send_event("late"));
+  EXPECT_EQ(stream->buffered_bytes(), 0u);
+  EXPECT_TRUE(eventually([&] { return server_->active_streams() == 0; }));
+}
+
+TEST_F(HttpServerTest, FastClientReadsA20MBStreamWithDefaultLimits) {
+  constexpr int kEvents = 20'000;
+  const std::string payload(1024 - 8, 'e');  // "data: " + payload + "\n\n" = 1 KB
+  add_route("GET", "/big", [this, payload](HttpRequest, HttpResponder r) {
+    auto sse = r.start_sse();
+    threads_.emplace_back([sse, payload] {
+      for (int i = 0; i < kEvents; ++i) {
+        // A well-behaved producer: keeps its backlog far below the cap (8 MiB).
+        while (sse->buffered_bytes() > (1u << 20)) std::this_thread::sleep_for(100us);
+        if (!sse->send_event(payload)) return;
+      }
+      sse->close();
+    });
+  });
+  start();
+  Conn c(port_);
+  ASSERT_TRUE(send_all(c.fd, get("/big")));
+  Response r = read_response(c);
+  ASSERT_EQ(r.status, 200);
+  const std::string event = "data: " + payload + "\n\n";
+  ASSERT_EQ(r.body.size(), event.size() * kEvents);
+  EXPECT_EQ(r.body.substr(0, event.size()), event);
+  EXPECT_EQ(r.body.substr(r.body.size() - event.size()), event);
+  const HttpServerStats st = server_->stats();
+  EXPECT_EQ(st.slow_client_closes, 0);
+  EXPECT_EQ(st.client_disconnects, 0);
+  ASSERT_TRUE(send_all(c.fd, get("/hello")));  // keep-alive after the stream
+  EXPECT_EQ(read_response(c).status, 200);
+}
+
+TEST(HttpServer, WriteLimitsAreValidated) {
+  HttpServerConfig cfg;
+  cfg.write_timeout = 0ms;
+  EXPECT_FALSE(HttpServer(cfg).start().is_ok());
+  cfg = {};
+  cfg.max_pending_write_bytes = 0;
+  EXPECT_FALSE(HttpServer(cfg).start().is_ok());
 }
 
 TEST(HttpServer, PortInUseIsAStatus) {
