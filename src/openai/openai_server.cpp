@@ -275,40 +275,49 @@ void OpenAiServer::run(std::vector<std::vector<int32_t>> prompts, const Sampling
   call->start(std::move(streams));
 }
 
+std::optional<OpenAiServer::Prepared> OpenAiServer::prepare(const Json& body, ApiKind kind,
+                                                            std::chrono::steady_clock::time_point arrival,
+                                                            HttpResponder& r) const {
+  if (body.contains("model") && body["model"] != config_.served_model_name) {
+    send_api_error(r, ApiError{404, "the model " + body["model"].dump() + " does not exist", "not_found_error",
+                               "model", "model_not_found"});
+    return std::nullopt;
+  }
+  const Endpoint endpoint = kind == ApiKind::kChat ? Endpoint::kChatCompletions : Endpoint::kCompletions;
+  auto parsed = parse_sampling(body, endpoint, model_.vocab_size);
+  if (auto* e = std::get_if<ApiError>(&parsed)) {
+    send_api_error(r, *e);
+    return std::nullopt;
+  }
+  Prepared p{std::move(std::get<SamplingRequest>(parsed)), {}};
+  p.spec.kind = kind;
+  p.spec.stream = p.sampling.stream;
+  p.spec.include_usage = p.sampling.include_usage;
+  p.spec.id = kind == ApiKind::kChat ? "chatcmpl-" : "cmpl-";
+  p.spec.n = p.sampling.params.n;
+  p.spec.logprobs = p.sampling.params.logprobs.has_value();
+  p.spec.arrival = arrival;
+  return p;
+}
+
 void OpenAiServer::completions(const HttpRequest& q, HttpResponder& r) {
   const auto arrival = std::chrono::steady_clock::now();
   auto body = parse_body<Json>(q, r);
   if (!body) return;
-  if (body->contains("model") && (*body)["model"] != config_.served_model_name)
-    return send_api_error(r, ApiError{404, "the model " + (*body)["model"].dump() + " does not exist",
-                                      "not_found_error", "model", "model_not_found"});
-  auto parsed = parse_sampling(*body, Endpoint::kCompletions, model_.vocab_size);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return send_api_error(r, *e);
-  SamplingRequest& sr = std::get<SamplingRequest>(parsed);
-  if (!sr.params.max_tokens) sr.params.max_tokens = 16;  // OpenAI's default for completions
+  auto p = prepare(*body, ApiKind::kCompletion, arrival, r);
+  if (!p) return;
+  if (!p->sampling.params.max_tokens) p->sampling.params.max_tokens = 16;  // OpenAI's default for completions
   auto prompts = read_prompts(*body, *model_.tokenizer);
   if (auto* e = std::get_if<ApiError>(&prompts)) return send_api_error(r, *e);
-  CallSpec spec;
-  spec.kind = ApiKind::kCompletion;
-  spec.stream = sr.stream;
-  spec.include_usage = sr.include_usage;
-  spec.id = "cmpl-";
-  spec.n = sr.params.n;
-  spec.logprobs = sr.params.logprobs.has_value();
-  spec.arrival = arrival;
-  run(std::move(std::get<0>(prompts)), sr.params, std::move(spec), r);
+  run(std::move(std::get<0>(prompts)), p->sampling.params, std::move(p->spec), r);
 }
 
 void OpenAiServer::chat_completions(const HttpRequest& q, HttpResponder& r) {
   const auto arrival = std::chrono::steady_clock::now();
   auto body = parse_body<OJson>(q, r);  // ordered: tool schemas keep their key order in the prompt
   if (!body) return;
-  if (body->contains("model") && (*body)["model"] != config_.served_model_name)
-    return send_api_error(r, ApiError{404, "the model " + (*body)["model"].dump() + " does not exist",
-                                      "not_found_error", "model", "model_not_found"});
-  auto parsed = parse_sampling(Json(*body), Endpoint::kChatCompletions, model_.vocab_size);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return send_api_error(r, *e);
-  SamplingRequest& sr = std::get<SamplingRequest>(parsed);
+  auto p = prepare(Json(*body), ApiKind::kChat, arrival, r);
+  if (!p) return;
   auto chat = parse_chat_request(*body);
   if (auto* e = std::get_if<ApiError>(&chat)) return send_api_error(r, *e);
   if (!model_.chat_template)
@@ -318,23 +327,16 @@ void OpenAiServer::chat_completions(const HttpRequest& q, HttpResponder& r) {
                                       config_.reasoning_parser}, req);
   if (auto* e = std::get_if<ApiError>(&rendered)) return send_api_error(r, *e);
   const ChatPrompt& prompt = std::get<ChatPrompt>(rendered);
-  CallSpec spec;
-  spec.kind = ApiKind::kChat;
-  spec.stream = sr.stream;
-  spec.include_usage = sr.include_usage;
-  spec.id = "chatcmpl-";
-  spec.n = sr.params.n;
-  spec.logprobs = sr.params.logprobs.has_value();
+  CallSpec& spec = p->spec;
   spec.with_reasoning = config_.reasoning_parser;
   if (config_.reasoning_parser) spec.choice.reasoning = ReasoningParserOptions{prompt.starts_in_reasoning};
   spec.choice.include_reasoning = req.include_reasoning;
   if (prompt.parse_tools) spec.choice.tools = config_.tool_call_parser;
   spec.choice.forced_tool_prefix = prompt.forced_tool_prefix;
-  spec.arrival = arrival;
-  if (prompt.parse_tools) sr.params.skip_special_tokens = false;  // the parser needs the markers
+  if (prompt.parse_tools) p->sampling.params.skip_special_tokens = false;  // the parser needs the markers
   // The template writes BOS itself.
   std::vector<std::vector<int32_t>> prompts{model_.tokenizer->encode(prompt.text, /*add_special_tokens=*/false)};
-  run(std::move(prompts), sr.params, std::move(spec), r);
+  run(std::move(prompts), p->sampling.params, std::move(spec), r);
 }
 
 }  // namespace minke

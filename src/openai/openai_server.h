@@ -18,6 +18,7 @@
 #include "openai/api_call.h"
 #include "openai/api_error.h"
 #include "openai/chat_request.h"
+#include "openai/sampling_request.h"
 #include "server/http_server.h"
 
 namespace minke {
@@ -58,6 +59,13 @@ class OpenAiServer {
   bool authorized(const HttpRequest& q, HttpResponder& r) const;
   // 503 unless ready (loading, draining or after an engine fault).
   bool available(HttpResponder& r) const;
+  // The model check, the sampling fields and the call's common fields; or nullopt, answered.
+  struct Prepared {
+    SamplingRequest sampling;
+    CallSpec spec;
+  };
+  std::optional<Prepared> prepare(const nlohmann::json& body, ApiKind kind,
+                                  std::chrono::steady_clock::time_point arrival, HttpResponder& r) const;
   void completions(const HttpRequest& q, HttpResponder& r);
   void chat_completions(const HttpRequest& q, HttpResponder& r);
   void tokenize(const HttpRequest& q, HttpResponder& r);
