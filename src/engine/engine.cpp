@@ -173,6 +173,13 @@ void Engine::drain_inbox() {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     added.swap(inbox_);
     aborted.swap(aborts_);
+    // Still waiting until the next publish_gauges(): stats() must never miss them
+    // (the server's --max-num-waiting check reads it). Lock order: inbox_mu_, stats_mu_.
+    int64_t prompt_tokens = 0;
+    for (const auto& r : added) prompt_tokens += int64_t(r->req.prompt.size());
+    std::lock_guard<std::mutex> stats_lock(stats_mu_);
+    stats_.num_waiting += int64_t(added.size());
+    stats_.prompt_tokens += prompt_tokens;
   }
   for (auto& r : added) {
     const SamplingParams& p = r->req.params;
@@ -193,7 +200,6 @@ void Engine::drain_inbox() {
     }
     r->open = p.n;
     requests_[r->id] = r;
-    stats_.prompt_tokens += int64_t(r->req.prompt.size());
     admit(*r, 0);  // the others once it has computed the prompt (see the file comment)
   }
   for (uint64_t id : aborted) {
@@ -249,7 +255,11 @@ void Engine::sample_and_emit(Completion& c, std::span<float> logits) {
     for (size_t i = 1; i < r.completions.size(); ++i)
       if (!r.completions[i]->admitted && !r.completions[i]->done) admit(r, i);
 
-  if (is_stop_token(tok, p, c.tokens)) return finish(c, out, FinishReason::kStop);
+  if (is_stop_token(tok, p, c.tokens)) {
+    if (std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), tok) != p.stop_token_ids.end())
+      out.stop_token = tok;
+    return finish(c, out, FinishReason::kStop);
+  }
   if (c.detok) {
     const StopMatcher::Output piece = c.stops.feed(c.detok->add(tok));
     out.text = piece.text;
@@ -363,13 +373,10 @@ void Engine::stop() {
 }
 
 EngineStats Engine::stats() const {
-  EngineStats s;
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    s = stats_;
-  }
-  std::lock_guard<std::mutex> lock(inbox_mu_);  // submitted since the last step: waiting too
-  s.num_waiting += int64_t(inbox_.size());
+  std::lock_guard<std::mutex> inbox_lock(inbox_mu_);  // the same order as drain_inbox()
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  EngineStats s = stats_;
+  s.num_waiting += int64_t(inbox_.size());  // submitted since the last step: waiting too
   return s;
 }
 

@@ -38,6 +38,7 @@ struct RequestOutput {
   std::vector<TokenLogprobs> logprobs;  // one per new token, when requested
   std::optional<FinishReason> finish;  // set on the completion's last event
   std::string stop_reason;             // the stop string that ended it, if any
+  std::optional<int32_t> stop_token;   // the stop_token_ids entry that ended it, if any
   Status error;                        // with FinishReason::kError
   std::chrono::steady_clock::time_point emitted;  // when the engine produced it (for TTFT)
 };

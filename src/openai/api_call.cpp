@@ -85,7 +85,10 @@ void ApiCall::handle(size_t k, RequestOutput& ev) {
   if (spec_.logprobs && !ev.logprobs.empty())
     lp = spec_.kind == ApiKind::kChat ? chat_logprobs(ev.logprobs, *spec_.tokenizer)
                                       : completion_logprobs(ev.logprobs, *spec_.tokenizer, c.text_offset);
-  ChoiceDelta delta;
+  ChoiceDelta delta, forced;
+  // tool_choice required/named: the forced call's name is known before the first token;
+  // streamed, it gets its own delta (arguments "") before the output's.
+  if (c.parsed && sse_ && !c.role_sent) forced = c.parsed->take_pending();
   if (c.parsed) {
     delta = c.parsed->feed(ev.text);
     if (ev.finish) merge_delta(delta, c.parsed->finish());
@@ -96,6 +99,7 @@ void ApiCall::handle(size_t k, RequestOutput& ev) {
     const bool called = c.parsed && !c.parsed->result().calls.empty();
     c.finish_reason = *ev.finish == FinishReason::kStop && called ? "tool_calls" : std::string(finish_reason_name(*ev.finish));
     if (!ev.stop_reason.empty()) c.stop_reason = ev.stop_reason;
+    if (ev.stop_token) c.stop_reason = *ev.stop_token;  // vLLM: the stop token id
   }
   if (!sse_) {
     c.text += ev.text;
@@ -112,6 +116,9 @@ void ApiCall::handle(size_t k, RequestOutput& ev) {
     c.role_sent = true;
     sse_->send_event(dump_json(chunk(Json::array({{{"index", index}, {"delta", {{"role", "assistant"}, {"content", ""}}},
                                                     {"logprobs", nullptr}, {"finish_reason", nullptr}}}))));
+    if (!forced.empty())
+      sse_->send_event(dump_json(chunk(Json::array({{{"index", index}, {"delta", chat_delta(forced, c.tool_ids)},
+                                                      {"logprobs", nullptr}, {"finish_reason", nullptr}}}))));
   }
   if (delta.empty() && !ev.finish && lp.is_null()) return;
   sse_->send_event(dump_json(chunk(Json::array({{{"index", index}, {"delta", chat_delta(delta, c.tool_ids)},

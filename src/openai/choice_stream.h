@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "openai/reasoning_parser.h"
@@ -36,6 +37,9 @@ class ChoiceStream {
 
   ChoiceDelta feed(std::string_view text);
   ChoiceDelta finish();  // once, at the end of the completion
+  // What the forced tool-call prefix produced (the call's name), to send before any output;
+  // otherwise it comes with the first feed().
+  ChoiceDelta take_pending() { return std::exchange(pending_, {}); }
 
   // Everything so far, assembled.
   const std::string& reasoning() const { return reasoning_; }

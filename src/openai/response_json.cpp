@@ -32,7 +32,7 @@ Json completion_logprobs(const std::vector<TokenLogprobs>& lps, const Tokenizer&
     for (const auto& [id, v] : lp.top) top[tok.decode(std::span<const int32_t>(&id, 1), false)] = finite(v);
     tops.push_back(top);
     offsets.push_back(text_offset);
-    text_offset += int64_t(s.size());
+    for (unsigned char ch : s) text_offset += (ch & 0xC0) != 0x80;  // characters, as OpenAI counts
   }
   return {{"tokens", tokens}, {"token_logprobs", values}, {"top_logprobs", tops}, {"text_offset", offsets}};
 }

@@ -18,7 +18,8 @@ namespace minke {
 std::string dump_json(const nlohmann::json& j);
 
 // /v1/completions "logprobs": {tokens, token_logprobs, top_logprobs, text_offset}.
-// `text_offset` is where the next token starts in the choice's text; advanced.
+// `text_offset` is where the next token starts in the choice's text, in characters (code
+// points, as Python counts them); advanced.
 nlohmann::json completion_logprobs(const std::vector<TokenLogprobs>& lps, const Tokenizer& tok,
                                    int64_t& text_offset);
 // /v1/chat/completions "logprobs": {"content": [{token, logprob, bytes, top_logprobs}]}.

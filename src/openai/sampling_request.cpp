@@ -112,6 +112,7 @@ std::variant<SamplingRequest, ApiError> parse_sampling(const Json& body, Endpoin
     if (auto e = read(body, "top_logprobs", top)) return *e;
     if (body.contains("top_logprobs") && !body["top_logprobs"].is_null() && !logprobs)
       return ApiError::invalid("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+    if (top < 0 || top > 20) return ApiError::invalid("top_logprobs", fmt::format("'top_logprobs' must be in [0, 20], got {}", top));
     if (logprobs) p.logprobs = top;
   }
   if (auto it = body.find("stream_options"); it != body.end() && !it->is_null()) {
