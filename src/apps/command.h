@@ -17,5 +17,6 @@ Command add_serve_command(CLI::App& app);
 Command add_verify_command(CLI::App& app);
 Command add_render_command(CLI::App& app);
 Command add_tokenize_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
 
 }  // namespace minke

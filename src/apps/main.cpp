@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       minke::add_verify_command(app),
       minke::add_render_command(app),
       minke::add_tokenize_command(app),
+      minke::add_bench_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (const auto& c : commands)
