@@ -2,6 +2,8 @@
 // result dict of vllm/benchmarks/serve.py (benchmark(), process_one_metric, main_async()).
 #include "bench/bench_report.h"
 
+#include "core/py_format.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -28,31 +30,6 @@ std::string row(std::string_view label, double value) {
   return fmt::format("{:<40} {:<10.2f}\n", label, value);
 }
 
-// repr(float): shortest round-trip digits, fixed notation for decimal exponents in [-4, 16),
-// else d.ddde+XX. (minke::jinja::py_float_repr is the same; bench does not link chat.)
-std::string py_float_repr(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
-  std::string sci(buf, res.ptr);
-  std::string out = sci[0] == '-' ? "-" : "";
-  if (sci[0] == '-') sci.erase(0, 1);
-  const size_t e = sci.find('e');
-  const int exponent = std::atoi(sci.c_str() + e + 1);
-  std::string digits = sci.substr(0, e);
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  const int n = static_cast<int>(digits.size());
-  if (exponent >= -4 && exponent < 16) {
-    if (exponent < 0) return out + "0." + std::string(-exponent - 1, '0') + digits;
-    if (n <= exponent + 1) return out + digits + std::string(exponent + 1 - n, '0') + ".0";
-    return out + digits.substr(0, exponent + 1) + "." + digits.substr(exponent + 1);
-  }
-  out += digits.substr(0, 1) + (n > 1 ? "." + digits.substr(1) : "");
-  return out + fmt::format("e{}{:02d}", exponent < 0 ? '-' : '+', std::abs(exponent));
-}
-
 struct LatencySection {
   const char* key;     // "ttft": the --percentile-metrics name and the JSON key infix
   const char* name;    // "TTFT", in the row labels
@@ -74,56 +51,6 @@ bool selected(const LatencySection& s, const ReportOptions& o) {
              o.percentile_metrics.end();
 }
 
-// The code point that starts at s[i] and its length in bytes; U+FFFD and 1 for a byte that
-// starts no valid UTF-8 sequence.
-std::pair<char32_t, size_t> decode_utf8(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return {c, 1};
-  const size_t extra = c >= 0xF0 && c <= 0xF4   ? 3
-                       : c >= 0xE0 && c <= 0xEF ? 2
-                       : c >= 0xC2 && c <= 0xDF ? 1
-                                                : 0;
-  if (extra == 0 || s.size() - i <= extra) return {0xFFFD, 1};
-  char32_t v = c & (0x3Fu >> extra);
-  for (size_t k = 1; k <= extra; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return {0xFFFD, 1};
-    v = (v << 6) | (byte(i + k) & 0x3Fu);
-  }
-  constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};  // shorter forms are overlong
-  if (v < kMin[extra] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return {0xFFFD, 1};
-  return {v, extra + 1};
-}
-
-// Python's json.dumps string escaping with ensure_ascii=True; bytes that are not UTF-8 become
-// U+FFFD, as a decoder with errors="replace" would have made them.
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    const auto [cp, len] = decode_utf8(s, i);
-    i += len;
-    switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
-    }
-    if (cp >= 0x20 && cp < 0x7F) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x10000) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
-    } else {
-      const char32_t u = cp - 0x10000;
-      out += fmt::format("\\u{:04x}\\u{:04x}", static_cast<unsigned>(0xD800 + (u >> 10)),
-                         static_cast<unsigned>(0xDC00 + (u & 0x3FF)));
-    }
-  }
-  out += '"';
-}
 
 void dump(std::string& out, const nlohmann::ordered_json& j) {
   switch (j.type()) {
@@ -136,7 +63,7 @@ void dump(std::string& out, const nlohmann::ordered_json& j) {
       out += std::isnan(d) ? "NaN" : std::isinf(d) ? (d > 0 ? "Infinity" : "-Infinity") : py_float_repr(d);
       return;
     }
-    case nlohmann::json::value_t::string: append_json_string(out, j.get_ref<const std::string&>()); return;
+    case nlohmann::json::value_t::string: py_json_string_into(out, j.get_ref<const std::string&>(), /*ensure_ascii=*/true); return;
     case nlohmann::json::value_t::array: {
       out += '[';
       for (size_t i = 0; i < j.size(); ++i) {
@@ -152,7 +79,7 @@ void dump(std::string& out, const nlohmann::ordered_json& j) {
       for (const auto& [key, value] : j.items()) {
         if (!first) out += ", ";
         first = false;
-        append_json_string(out, key);
+        py_json_string_into(out, key, /*ensure_ascii=*/true);
         out += ": ";
         dump(out, value);
       }

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "chat/jinja_text.h"
+#include "core/py_format.h"
 
 namespace minke::jinja {
 namespace {
@@ -73,37 +74,6 @@ Status repr_into(std::string& out, const Value& v, int depth) {
   }
 }
 
-void json_string_into(std::string& out, std::string_view s, bool ensure_ascii) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    const char32_t cp = next_code_point(s, &i);
-    switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
-    }
-    if (cp < 0x20 || (ensure_ascii && cp >= 0x7F)) {
-      if (cp >= 0x10000) {  // a surrogate pair, as json.dumps writes it
-        const char32_t v = cp - 0x10000;
-        out += "\\u";
-        append_hex(out, 0xD800 + (v >> 10), 4);
-        out += "\\u";
-        append_hex(out, 0xDC00 + (v & 0x3FF), 4);
-      } else {
-        out += "\\u";
-        append_hex(out, cp, 4);
-      }
-    } else {
-      append_utf8(out, cp);
-    }
-  }
-  out += '"';
-}
 
 Result<std::string> json_key(const Value& k) {
   switch (k.kind()) {
@@ -138,7 +108,7 @@ class JsonWriter {
         else out += py_float_repr(d);
         return Status::ok();
       }
-      case Kind::kString: json_string_into(out, v.str(), o_.ensure_ascii); return Status::ok();
+      case Kind::kString: py_json_string_into(out, v.str(), o_.ensure_ascii); return Status::ok();
       case Kind::kList: {
         if (v.items().empty()) {
           out += "[]";
@@ -190,7 +160,7 @@ class JsonWriter {
       first = false;
       newline(out, level + 1);
       MINKE_ASSIGN_OR_RETURN(std::string key, json_key(kv->first));
-      json_string_into(out, key, o_.ensure_ascii);
+      py_json_string_into(out, key, o_.ensure_ascii);
       out += o_.key_separator;
       MINKE_TRY(write(out, kv->second, depth - 1, level + 1));
     }
@@ -204,38 +174,6 @@ class JsonWriter {
 };
 
 }  // namespace
-
-std::string py_float_repr(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  // Shortest round-trip digits and the decimal exponent, from scientific form.
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
-  std::string sci(buf, res.ptr);
-  const bool negative = sci[0] == '-';
-  if (negative) sci.erase(0, 1);
-  const size_t e_pos = sci.find('e');
-  const int exponent = std::stoi(sci.substr(e_pos + 1));
-  std::string digits = sci.substr(0, e_pos);
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  std::string out = negative ? "-" : "";
-  if (exponent >= -4 && exponent < 16) {
-    if (exponent < 0) {
-      out += "0." + std::string(-exponent - 1, '0') + digits;
-    } else if (static_cast<int>(digits.size()) <= exponent + 1) {
-      out += digits + std::string(exponent + 1 - digits.size(), '0') + ".0";
-    } else {
-      out += digits.substr(0, exponent + 1) + "." + digits.substr(exponent + 1);
-    }
-    return out;
-  }
-  out += digits.substr(0, 1);
-  if (digits.size() > 1) out += "." + digits.substr(1);
-  char exp[16];
-  std::snprintf(exp, sizeof(exp), "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
-  return out + exp;
-}
 
 std::string py_string_repr(std::string_view s) {
   const bool has_single = s.find('\'') != std::string_view::npos;

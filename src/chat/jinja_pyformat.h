@@ -6,13 +6,12 @@
 #include <string>
 
 #include "chat/jinja_value.h"
+#include "core/py_format.h"
 #include "core/status.h"
 
 namespace minke::jinja {
 
-// repr(float): shortest round-trip digits, fixed for exponents in [-4, 16), else
-// scientific with a two-digit exponent; "inf", "nan".
-std::string py_float_repr(double d);
+using ::minke::py_float_repr;  // repr(float), shared with the benchmark's JSON (core)
 // repr(str): single quotes unless the text has ' and no ", escapes like CPython.
 std::string py_string_repr(std::string_view s);
 // str(value): strings as they are, Undefined as "", containers via repr. Fails only on

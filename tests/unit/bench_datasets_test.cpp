@@ -12,6 +12,7 @@
 #include <set>
 
 #include "bench/datasets.h"
+#include "test_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace minke::bench {
@@ -19,14 +20,7 @@ namespace {
 
 using Ids = std::vector<int32_t>;
 
-const Tokenizer& deepseek() {
-  static const Tokenizer* tok = [] {
-    auto t = Tokenizer::from_dir(MINKE_TOKENIZER_DIR);
-    EXPECT_TRUE(t.is_ok()) << t.status().to_string();
-    return new Tokenizer(std::move(t).value());
-  }();
-  return *tok;
-}
+const Tokenizer& deepseek() { return test::deepseek_tokenizer(); }
 
 std::string data(const std::string& name) { return std::string(MINKE_TEST_DATA_DIR) + "/bench/datasets/" + name; }
 

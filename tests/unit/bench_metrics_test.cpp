@@ -4,38 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include "bench_test_results.h"
+
 #include <cmath>
 
 namespace minke::bench {
 namespace {
 
-RequestResult ok(int64_t prompt, int64_t output, double start, double ttft, double latency,
-                 std::vector<double> itl) {
-  RequestResult r;
-  r.success = true;
-  r.prompt_len = prompt;
-  r.output_tokens = output;
-  r.start = start;
-  r.ttft = ttft;
-  r.latency = latency;
-  r.itl = std::move(itl);
-  return r;
-}
-
-RequestResult failed(int64_t prompt, double start, std::string error) {
-  RequestResult r;
-  r.prompt_len = prompt;
-  r.start = start;
-  r.error = std::move(error);
-  return r;
-}
-
-// Five requests over 4 s: one failed, one with a single output token (no TPOT).
-std::vector<RequestResult> scenario() {
-  return {ok(10, 4, 0.0, 0.5, 2.0, {0.5, 0.5, 0.5}), ok(20, 1, 0.25, 0.25, 0.25, {}),
-          failed(30, 0.5, "HTTP 500: boom"), ok(30, 3, 1.0, 1.0, 3.0, {1.0, 1.0}),
-          ok(40, 5, 1.5, 0.75, 1.75, {0.25, 0.25, 0.25, 0.25})};
-}
+using test::failed;
+using test::ok;
+using test::scenario;
 
 TEST(BenchMetrics, CountsAndThroughputs) {
   const BenchmarkMetrics m = compute_metrics(scenario(), 4.0, {});

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bench_test_results.h"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -21,34 +23,9 @@ std::string read_golden(const std::string& name) {
   return ss.str();
 }
 
-RequestResult ok(int64_t prompt, int64_t output, double start, double ttft, double latency,
-                 std::vector<double> itl, std::string text) {
-  RequestResult r;
-  r.success = true;
-  r.prompt_len = prompt;
-  r.output_tokens = output;
-  r.start = start;
-  r.ttft = ttft;
-  r.latency = latency;
-  r.itl = std::move(itl);
-  r.generated_text = std::move(text);
-  return r;
-}
-
-RequestResult failed(int64_t prompt, double start, std::string error) {
-  RequestResult r;
-  r.prompt_len = prompt;
-  r.start = start;
-  r.error = std::move(error);
-  return r;
-}
-
-// The same five requests as bench_metrics_test.cpp, over a 4 s run.
-std::vector<RequestResult> scenario() {
-  return {ok(10, 4, 0.0, 0.5, 2.0, {0.5, 0.5, 0.5}, "a b c d"), ok(20, 1, 0.25, 0.25, 0.25, {}, "x"),
-          failed(30, 0.5, "HTTP 500: boom"), ok(30, 3, 1.0, 1.0, 3.0, {1.0, 1.0}, "p q r"),
-          ok(40, 5, 1.5, 0.75, 1.75, {0.25, 0.25, 0.25, 0.25}, "v w x y z")};
-}
+using test::failed;
+using test::ok;
+using test::scenario;
 
 SpecDecodeStats spec_stats() {
   const SpecDecodeCounters before{10, 30, 12, {{0, 8}, {1, 3}, {2, 1}}};

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_tokenizer.h"
+
 #include "engine/scripted_runner.h"
 #include "http_test_client.h"
 
@@ -14,14 +16,7 @@ namespace {
 using namespace test_http;
 using Json = nlohmann::json;
 
-const Tokenizer& tokenizer() {
-  static const Tokenizer* tok = [] {
-    auto t = Tokenizer::from_dir(MINKE_TOKENIZER_DIR);
-    EXPECT_TRUE(t.is_ok()) << t.status().to_string();
-    return new Tokenizer(std::move(*t));
-  }();
-  return *tok;
-}
+const Tokenizer& tokenizer() { return test::deepseek_tokenizer(); }
 
 constexpr int64_t kVocab = 129280;
 constexpr int32_t kEos = 1;
@@ -159,6 +154,7 @@ TEST_F(OpenAiServerTest, FullWaitingQueueIs503WithRetryAfter) {
     ASSERT_TRUE(send_all(conns.back()->fd, post("/v1/completions",
                                                 R"({"prompt": "hi", "max_tokens": 90000, "ignore_eos": true, "stream": true})")));
     ASSERT_EQ(read_response(*conns.back(), true).status, 200);
+    if (i == 0) ASSERT_TRUE(eventually([&] { return engine_->stats().num_running == 1; }));  // no longer waiting
   }
   ASSERT_TRUE(eventually([&] { return engine_->stats().num_waiting == 1; }));
   Response full = request(post("/v1/completions", R"({"prompt": "hi"})"));

@@ -12,6 +12,7 @@
 #include "tokenizer/bpe.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/onig_regex.h"
+#include "test_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
 
@@ -20,14 +21,7 @@ namespace {
 
 using Ids = std::vector<int32_t>;
 
-const Tokenizer& deepseek() {
-  static const Tokenizer* tok = [] {
-    auto t = Tokenizer::from_dir(MINKE_TOKENIZER_DIR);
-    EXPECT_TRUE(t.is_ok()) << t.status().to_string();
-    return new Tokenizer(std::move(t).value());
-  }();
-  return *tok;
-}
+const Tokenizer& deepseek() { return test::deepseek_tokenizer(); }
 
 TEST(Tokenizer, Vocabulary) {
   const Tokenizer& t = deepseek();

@@ -1,0 +1,111 @@
+// repr(float) from std::to_chars' shortest digits; json.dumps strings over a lenient UTF-8 decoder.
+#include "core/py_format.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace minke {
+namespace {
+
+// The code point at s[*i] (advancing *i), U+FFFD for an ill-formed sequence (one byte skipped).
+char32_t decode_lenient(std::string_view s, size_t* i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(*i);
+  int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 1) return ++*i, c;
+  if (len == 0 || *i + size_t(len) > s.size()) return ++*i, U'\uFFFD';
+  char32_t cp = c & (0xFF >> (len + 1));
+  for (int k = 1; k < len; ++k) {
+    if ((b(*i + size_t(k)) & 0xC0) != 0x80) return ++*i, U'\uFFFD';
+    cp = (cp << 6) | (b(*i + size_t(k)) & 0x3F);
+  }
+  const char32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return ++*i, U'\uFFFD';
+  *i += size_t(len);
+  return cp;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += char(cp);
+  } else if (cp < 0x800) {
+    out += char(0xC0 | (cp >> 6));
+    out += char(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += char(0xE0 | (cp >> 12));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  } else {
+    out += char(0xF0 | (cp >> 18));
+    out += char(0x80 | ((cp >> 12) & 0x3F));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  }
+}
+
+void append_u(std::string& out, unsigned v) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "\\u%04x", v);
+  out += buf;
+}
+
+}  // namespace
+
+std::string py_float_repr(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);
+  std::string out = sci[0] == '-' ? "-" : "";
+  if (sci[0] == '-') sci.erase(0, 1);
+  const size_t e = sci.find('e');
+  const int exponent = std::atoi(sci.c_str() + e + 1);
+  std::string digits = sci.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  const int n = static_cast<int>(digits.size());
+  if (exponent >= -4 && exponent < 16) {
+    if (exponent < 0) return out + "0." + std::string(size_t(-exponent - 1), '0') + digits;
+    if (n <= exponent + 1) return out + digits + std::string(size_t(exponent + 1 - n), '0') + ".0";
+    return out + digits.substr(0, size_t(exponent + 1)) + "." + digits.substr(size_t(exponent + 1));
+  }
+  out += digits.substr(0, 1) + (n > 1 ? "." + digits.substr(1) : "");
+  char exp[16];
+  std::snprintf(exp, sizeof(exp), "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+  return out + exp;
+}
+
+void py_json_string_into(std::string& out, std::string_view s, bool ensure_ascii) {
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    const char32_t cp = decode_lenient(s, &i);
+    switch (cp) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      default: break;
+    }
+    if (cp < 0x20 || (ensure_ascii && cp >= 0x7F)) {
+      if (cp >= 0x10000) {  // a surrogate pair, as json.dumps writes it
+        const char32_t v = cp - 0x10000;
+        append_u(out, unsigned(0xD800 + (v >> 10)));
+        append_u(out, unsigned(0xDC00 + (v & 0x3FF)));
+      } else {
+        append_u(out, unsigned(cp));
+      }
+    } else {
+      append_utf8(out, cp);
+    }
+  }
+  out += '"';
+}
+
+}  // namespace minke
