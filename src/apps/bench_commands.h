@@ -6,5 +6,8 @@
 namespace minke {
 
 Command add_bench_latency_command(CLI::App& bench);
+Command add_bench_serve_command(CLI::App& bench);
+Command add_bench_throughput_command(CLI::App& bench);
+Command add_bench_client_command(CLI::App& bench);
 
 }  // namespace minke
