@@ -169,6 +169,7 @@ int run_bench_serve(ServeBenchOptions o) {
   client.base_url = base;
   client.api_key = o.api_key;
   client.max_concurrency = o.max_concurrency.value_or(0);
+  client.count_textless_chunks = true;  // vLLM's rule: every chunk with choices times TTFT and ITL
 
   std::printf("Starting initial single prompt test run...\n");
   std::fflush(stdout);
@@ -187,6 +188,12 @@ int run_bench_serve(ServeBenchOptions o) {
               o.max_concurrency ? std::to_string(*o.max_concurrency).c_str() : "None");
   std::fflush(stdout);
 
+  // Speculative decoding: the server's acceptance counters before and after, when it has them.
+  auto spec_counters = [&]() -> std::optional<SpecDecodeCounters> {
+    auto text = http_get(base + "/metrics", o.api_key);
+    return text.is_ok() ? parse_spec_decode_counters(*text) : std::nullopt;
+  };
+  const std::optional<SpecDecodeCounters> spec_before = spec_counters();
   ProgressBar bar(int64_t(requests.size()), !o.disable_tqdm);
   ClientStats stats;
   auto results = run_requests(client, requests, [&](int64_t done, int64_t) { bar.update(done); }, &stats);
@@ -204,6 +211,9 @@ int run_bench_serve(ServeBenchOptions o) {
   ro.max_concurrency = o.max_concurrency;
   ro.request_rate = rate;
   ro.percentile_metrics = *metric_names;
+  if (spec_before)
+    if (const std::optional<SpecDecodeCounters> spec_after = spec_counters())
+      ro.spec_decode = spec_decode_stats(*spec_before, *spec_after);
   std::printf("%s", format_failed_requests(*results).c_str());
   if (metrics.completed == 0) std::fprintf(stderr, "%s\n", std::string(kAllRequestsFailedWarning).c_str());
   std::printf("%s", format_serving_result(metrics, ro).c_str());
