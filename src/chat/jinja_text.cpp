@@ -2,6 +2,8 @@
 // chat templates meet. Unicode tables are abridged: see the README for what is covered.
 #include "chat/jinja_text.h"
 
+#include "core/utf8.h"
+
 #include <algorithm>
 
 namespace minke::jinja {
@@ -92,23 +94,7 @@ char32_t next_code_point(std::string_view s, size_t* i) {
   return cp;
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+void append_utf8(std::string& out, char32_t cp) { utf8::append(out, uint32_t(cp)); }
 
 size_t first_invalid_utf8(std::string_view s) {
   size_t i = 0;
@@ -131,7 +117,7 @@ size_t first_invalid_utf8(std::string_view s) {
   return s.size();
 }
 
-bool is_valid_utf8(std::string_view s) { return first_invalid_utf8(s) == s.size(); }
+bool is_valid_utf8(std::string_view s) { return utf8::is_valid(s); }
 
 bool is_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });

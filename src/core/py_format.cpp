@@ -1,5 +1,7 @@
-// repr(float) from std::to_chars' shortest digits; json.dumps strings over a lenient UTF-8 decoder.
+// repr(float) from std::to_chars' shortest digits; json.dumps strings over utf8::decode_at.
 #include "core/py_format.h"
+
+#include "core/utf8.h"
 
 #include <algorithm>
 #include <charconv>
@@ -9,42 +11,6 @@
 
 namespace minke {
 namespace {
-
-// The code point at s[*i] (advancing *i), U+FFFD for an ill-formed sequence (one byte skipped).
-char32_t decode_lenient(std::string_view s, size_t* i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(*i);
-  int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 1) return ++*i, c;
-  if (len == 0 || *i + size_t(len) > s.size()) return ++*i, U'\uFFFD';
-  char32_t cp = c & (0xFF >> (len + 1));
-  for (int k = 1; k < len; ++k) {
-    if ((b(*i + size_t(k)) & 0xC0) != 0x80) return ++*i, U'\uFFFD';
-    cp = (cp << 6) | (b(*i + size_t(k)) & 0x3F);
-  }
-  const char32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return ++*i, U'\uFFFD';
-  *i += size_t(len);
-  return cp;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
-}
 
 void append_u(std::string& out, unsigned v) {
   char buf[8];
@@ -82,7 +48,9 @@ std::string py_float_repr(double d) {
 void py_json_string_into(std::string& out, std::string_view s, bool ensure_ascii) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
-    const char32_t cp = decode_lenient(s, &i);
+    size_t len = 0;
+    const uint32_t cp = utf8::decode_at(s, i, &len);  // U+FFFD for an ill-formed byte
+    i += len;
     switch (cp) {
       case '"': out += "\\\""; continue;
       case '\\': out += "\\\\"; continue;
@@ -95,14 +63,14 @@ void py_json_string_into(std::string& out, std::string_view s, bool ensure_ascii
     }
     if (cp < 0x20 || (ensure_ascii && cp >= 0x7F)) {
       if (cp >= 0x10000) {  // a surrogate pair, as json.dumps writes it
-        const char32_t v = cp - 0x10000;
+        const uint32_t v = cp - 0x10000;
         append_u(out, unsigned(0xD800 + (v >> 10)));
         append_u(out, unsigned(0xDC00 + (v & 0x3FF)));
       } else {
         append_u(out, unsigned(cp));
       }
     } else {
-      append_utf8(out, cp);
+      utf8::append(out, cp);
     }
   }
   out += '"';

@@ -11,7 +11,7 @@
 #include <algorithm>
 
 #include "tokenizer/onig_regex.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace minke {
 

@@ -3,7 +3,7 @@
 // map in order to U+0100, U+0101, ...
 #include "tokenizer/byte_level.h"
 
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace minke::byte_level {
 namespace {

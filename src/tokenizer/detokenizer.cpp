@@ -4,7 +4,7 @@
 // its own gives the same text as replacing the whole decode at once.
 #include "tokenizer/detokenizer.h"
 
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace minke {
 

@@ -8,7 +8,7 @@
 #include <pcre2.h>
 
 #include "tokenizer/onig_regex.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace minke {
 

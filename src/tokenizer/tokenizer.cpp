@@ -3,7 +3,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include "tokenizer/tokenizer_impl.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace minke {
 

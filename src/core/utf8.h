@@ -1,4 +1,4 @@
-// UTF-8 helpers for the tokenizer and the streaming detokenizer: validity and
+// UTF-8 helpers (tokenizer, detokenizer, chat templates, Python formatting): validity and
 // how much of a byte string ends in a complete character.
 #pragma once
 

@@ -1,5 +1,5 @@
 // UTF-8 validation per Unicode 15 table 3-7 (well-formed byte sequences).
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace minke::utf8 {
 namespace {
