@@ -5,6 +5,20 @@
 
 namespace minke {
 
+void add_dataset_flags(CLI::App& cmd, bench::DatasetSpec& d) {
+  cmd.add_option("--dataset-name", d.name, "random, sharegpt or custom")->check(CLI::IsMember({"random", "sharegpt", "custom"}));
+  cmd.add_option("--dataset-path", d.path, "ShareGPT JSON or custom JSONL file");
+  cmd.add_option("--num-prompts", d.num_prompts, "Requests")->check(CLI::PositiveNumber);
+  cmd.add_option("--random-input-len,--input-len", d.random_input_len, "Prompt tokens (random dataset)");
+  cmd.add_option("--random-output-len,--output-len", d.random_output_len, "max_tokens (random dataset)");
+  cmd.add_option("--random-range-ratio", d.random_range_ratio, "Lengths uniform in [L(1-r), L(1+r)]");
+  cmd.add_option("--random-prefix-len", d.random_prefix_len, "Random tokens shared by every prompt");
+  cmd.add_option("--sharegpt-output-len", d.sharegpt_output_len, "Override the ShareGPT replies' lengths");
+  cmd.add_option("--custom-output-len", d.custom_output_len, "max_tokens (custom dataset)");
+  cmd.add_flag("--disable-shuffle", [&d](int64_t) { d.shuffle = false; }, "Keep the dataset file's order");
+  cmd.add_option("--seed", d.seed, "Seed of the dataset (and of bench serve's arrivals)");
+}
+
 Command add_bench_command(CLI::App& app) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks: serve (online), throughput and latency (offline), client (self-benchmark)");
   bench->require_subcommand(1);

@@ -31,16 +31,11 @@ using Json = nlohmann::json;
 struct ServeBenchOptions {
   std::string base_url, host = "127.0.0.1", endpoint = "/v1/completions", model, tokenizer, api_key;
   int port = 8000;
-  std::string dataset_name = "random", dataset_path;
-  int64_t num_prompts = 1000, random_input_len = 1024, random_output_len = 128, random_prefix_len = 0;
-  double random_range_ratio = 0.0;
-  std::optional<int64_t> sharegpt_output_len;
-  int64_t custom_output_len = 256;
+  DatasetSpec dataset;
   std::string request_rate = "inf";
   double burstiness = 1.0;
   std::optional<int64_t> max_concurrency;
-  bool ignore_eos = false, disable_tqdm = false, save_result = false, disable_shuffle = false;
-  uint64_t seed = 0;
+  bool ignore_eos = false, disable_tqdm = false, save_result = false;
   std::optional<double> temperature;
   std::string percentile_metrics, metric_percentiles = "99", result_dir, result_filename;
   std::vector<std::string> goodput;
@@ -70,35 +65,6 @@ TokenCounter server_counter(const std::string& base, const std::string& model, c
   };
   if (!count("Hello").is_ok()) return nullptr;
   return count;
-}
-
-Result<std::vector<BenchRequest>> load_dataset(const ServeBenchOptions& o, const Tokenizer& tok,
-                                               const TokenCounter& counter) {
-  if (o.dataset_name == "random") {
-    RandomDatasetOptions r;
-    r.num_prompts = o.num_prompts;
-    r.input_len = o.random_input_len;
-    r.output_len = o.random_output_len;
-    r.range_ratio = o.random_range_ratio;
-    r.prefix_len = o.random_prefix_len;
-    r.seed = o.seed;
-    r.count_tokens = counter;
-    return random_dataset(tok, r);
-  }
-  if (o.dataset_path.empty()) return invalid_argument("--dataset-name {} needs --dataset-path", o.dataset_name);
-  if (o.dataset_name == "sharegpt") {
-    ShareGptOptions s;
-    s.num_prompts = o.num_prompts;
-    s.output_len = o.sharegpt_output_len;
-    s.seed = o.seed;
-    s.shuffle = !o.disable_shuffle;
-    return sharegpt_dataset(tok, o.dataset_path, s);
-  }
-  CustomOptions c;
-  c.num_prompts = o.num_prompts;
-  c.output_len = o.custom_output_len;
-  c.shuffle = !o.disable_shuffle;
-  return custom_dataset(tok, o.dataset_path, c);
 }
 
 std::string request_body(const ServeBenchOptions& o, const std::string& model, const BenchRequest& r, bool chat) {
@@ -140,8 +106,6 @@ int run_bench_serve(ServeBenchOptions o) {
   if (!percentiles.is_ok()) return fail(percentiles.status().message());
   if (!metric_names.is_ok()) return fail(metric_names.status().message());
   if (!slos.is_ok()) return fail(slos.status().message());
-  if (o.dataset_name != "random" && o.dataset_name != "sharegpt" && o.dataset_name != "custom")
-    return fail("--dataset-name must be random, sharegpt or custom");
   const bool chat = o.endpoint.find("chat") != std::string::npos;
 
   std::string model = o.model;
@@ -155,11 +119,12 @@ int run_bench_serve(ServeBenchOptions o) {
   }
   auto tok = load_tokenizer(o, model);
   if (!tok.is_ok()) return fail(tok.status().to_string());
-  const TokenCounter counter = (o.dataset_name == "random" && !chat) ? server_counter(base, model, o.api_key) : nullptr;
-  auto dataset = load_dataset(o, *tok, counter);
+  DatasetSpec spec = o.dataset;
+  if (spec.name == "random" && !chat) spec.count_tokens = server_counter(base, model, o.api_key);
+  auto dataset = load_dataset(*tok, spec);
   if (!dataset.is_ok()) return fail(dataset.status().to_string());
   if (dataset->empty()) return fail("the dataset is empty");
-  auto times = arrival_times(int64_t(dataset->size()), {rate, o.burstiness, o.seed});
+  auto times = arrival_times(int64_t(dataset->size()), {rate, o.burstiness, o.dataset.seed});
   if (!times.is_ok()) return fail(times.status().message());
 
   std::vector<ClientRequest> requests;
@@ -257,22 +222,12 @@ Command add_bench_serve_command(CLI::App& bench) {
   cmd->add_option("--model", o->model, "Model name sent in requests (default: the server's first model)");
   cmd->add_option("--tokenizer", o->tokenizer, "Tokenizer directory (default: the model's if local, else DeepSeek-V3's)");
   cmd->add_option("--api-key", o->api_key, "Bearer key (default: $OPENAI_API_KEY)");
-  cmd->add_option("--dataset-name", o->dataset_name, "random, sharegpt or custom");
-  cmd->add_option("--dataset-path", o->dataset_path, "ShareGPT JSON or custom JSONL file");
-  cmd->add_option("--num-prompts", o->num_prompts, "Requests to send")->check(CLI::PositiveNumber);
-  cmd->add_option("--random-input-len", o->random_input_len, "Prompt tokens (random dataset)");
-  cmd->add_option("--random-output-len", o->random_output_len, "max_tokens (random dataset)");
-  cmd->add_option("--random-range-ratio", o->random_range_ratio, "Lengths uniform in [L(1-r), L(1+r)]");
-  cmd->add_option("--random-prefix-len", o->random_prefix_len, "Random tokens shared by every prompt");
-  cmd->add_option("--sharegpt-output-len", o->sharegpt_output_len, "Override the ShareGPT replies' lengths");
-  cmd->add_option("--custom-output-len", o->custom_output_len, "max_tokens (custom dataset)");
-  cmd->add_flag("--disable-shuffle", o->disable_shuffle, "Keep the dataset file's order");
+  add_dataset_flags(*cmd, o->dataset);
   cmd->add_option("--request-rate", o->request_rate, "Requests/s (inf: all at once)");
   cmd->add_option("--burstiness", o->burstiness, "Gamma shape of the arrivals (1: Poisson)");
   cmd->add_option("--max-concurrency", o->max_concurrency, "Requests in flight at most")->check(CLI::PositiveNumber);
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Send ignore_eos (every request generates max_tokens)");
   cmd->add_option("--temperature", o->temperature, "Sampling temperature (default 0: greedy)");
-  cmd->add_option("--seed", o->seed, "Seed of the dataset and the arrivals");
   cmd->add_option("--percentile-metrics", o->percentile_metrics, "Among ttft,tpot,itl,e2el (default ttft,tpot,itl)");
   cmd->add_option("--metric-percentiles", o->metric_percentiles, "Percentiles to report, e.g. 25,50,99");
   cmd->add_option("--goodput", o->goodput, "SLOs such as ttft:100 tpot:20 e2el:1000 (ms)");

@@ -9,18 +9,14 @@
 
 #include "apps/bench_commands.h"
 #include "apps/engine_stack.h"
-#include "bench/datasets.h"
 
 namespace minke {
 namespace {
 
 struct ThroughputOptions {
   EngineArgs engine;
-  std::string dataset_name = "random", dataset_path;
-  int64_t input_len = 1024, output_len = 128, num_prompts = 1000, prefix_len = 0;
-  double range_ratio = 0.0;
+  bench::DatasetSpec dataset;
   int n = 1;
-  uint64_t seed = 0;
   std::string output_json;
 };
 
@@ -29,38 +25,11 @@ int fail(const std::string& message) {
   return 2;
 }
 
-Result<std::vector<bench::BenchRequest>> dataset(const ThroughputOptions& o, const Tokenizer& tok) {
-  if (o.dataset_name == "random") {
-    bench::RandomDatasetOptions r;
-    r.num_prompts = o.num_prompts;
-    r.input_len = o.input_len;
-    r.output_len = o.output_len;
-    r.range_ratio = o.range_ratio;
-    r.prefix_len = o.prefix_len;
-    r.seed = o.seed;
-    return bench::random_dataset(tok, r);
-  }
-  if (o.dataset_path.empty()) return invalid_argument("--dataset-name {} needs --dataset-path", o.dataset_name);
-  if (o.dataset_name == "sharegpt") {
-    bench::ShareGptOptions s;
-    s.num_prompts = o.num_prompts;
-    s.seed = o.seed;
-    return bench::sharegpt_dataset(tok, o.dataset_path, s);
-  }
-  if (o.dataset_name == "custom") {
-    bench::CustomOptions c;
-    c.num_prompts = o.num_prompts;
-    c.output_len = o.output_len;
-    return bench::custom_dataset(tok, o.dataset_path, c);
-  }
-  return invalid_argument("--dataset-name must be random, sharegpt or custom, got '{}'", o.dataset_name);
-}
-
 int run_throughput(const ThroughputOptions& o) {
   auto stack = build_engine_stack(o.engine);
   if (!stack.is_ok()) return fail(stack.status().to_string());
   EngineStack& s = **stack;
-  auto requests = dataset(o, *s.tokenizer);
+  auto requests = bench::load_dataset(*s.tokenizer, o.dataset);
   if (!requests.is_ok()) return fail(requests.status().to_string());
   std::vector<std::vector<int32_t>> prompts;
   for (const auto& r : *requests) prompts.push_back(s.tokenizer->encode(r.prompt, true));
@@ -110,15 +79,8 @@ Command add_bench_throughput_command(CLI::App& bench) {
   auto o = std::make_shared<ThroughputOptions>();
   CLI::App* cmd = bench.add_subcommand("throughput", "Offline: tokens/s of the engine over a whole dataset");
   add_engine_flags(*cmd, o->engine);
-  cmd->add_option("--dataset-name", o->dataset_name, "random, sharegpt or custom");
-  cmd->add_option("--dataset-path", o->dataset_path, "ShareGPT JSON or custom JSONL file");
-  cmd->add_option("--input-len,--random-input-len", o->input_len, "Prompt tokens (random dataset)");
-  cmd->add_option("--output-len,--random-output-len", o->output_len, "Generated tokens (random and custom)");
-  cmd->add_option("--random-range-ratio", o->range_ratio, "Lengths uniform in [L(1-r), L(1+r)]");
-  cmd->add_option("--random-prefix-len", o->prefix_len, "Random tokens shared by every prompt");
-  cmd->add_option("--num-prompts", o->num_prompts, "Requests")->check(CLI::PositiveNumber);
+  add_dataset_flags(*cmd, o->dataset);
   cmd->add_option("-n,--n", o->n, "Completions per request")->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", o->seed, "Seed of the dataset");
   cmd->add_option("--output-json", o->output_json, "Write the results as JSON here");
   return {cmd, [o] { return run_throughput(*o); }};
 }

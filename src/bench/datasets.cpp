@@ -561,4 +561,34 @@ Result<std::vector<BenchRequest>> custom_dataset(const Tokenizer& tok, const std
   return requests;
 }
 
+Result<std::vector<BenchRequest>> load_dataset(const Tokenizer& tokenizer, const DatasetSpec& spec) {
+  if (spec.name == "random") {
+    RandomDatasetOptions r;
+    r.num_prompts = spec.num_prompts;
+    r.input_len = spec.random_input_len;
+    r.output_len = spec.random_output_len;
+    r.range_ratio = spec.random_range_ratio;
+    r.prefix_len = spec.random_prefix_len;
+    r.seed = spec.seed;
+    r.count_tokens = spec.count_tokens;
+    return random_dataset(tokenizer, r);
+  }
+  if (spec.name != "sharegpt" && spec.name != "custom")
+    return invalid_argument("--dataset-name must be random, sharegpt or custom, got '{}'", spec.name);
+  if (spec.path.empty()) return invalid_argument("--dataset-name {} needs --dataset-path", spec.name);
+  if (spec.name == "sharegpt") {
+    ShareGptOptions o;
+    o.num_prompts = spec.num_prompts;
+    o.output_len = spec.sharegpt_output_len;
+    o.seed = spec.seed;
+    o.shuffle = spec.shuffle;
+    return sharegpt_dataset(tokenizer, spec.path, o);
+  }
+  CustomOptions o;
+  o.num_prompts = spec.num_prompts;
+  o.output_len = spec.custom_output_len;
+  o.shuffle = spec.shuffle;
+  return custom_dataset(tokenizer, spec.path, o);
+}
+
 }  // namespace minke::bench

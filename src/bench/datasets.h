@@ -107,6 +107,23 @@ Result<std::vector<BenchRequest>> custom_dataset(const Tokenizer& tokenizer,
                                                  const std::string& path,
                                                  const CustomOptions& options);
 
+// The dataset a benchmark command asked for, with vLLM's flag names (`add_dataset_flags`).
+struct DatasetSpec {
+  std::string name = "random";  // --dataset-name: random, sharegpt or custom
+  std::string path;             // --dataset-path (sharegpt, custom)
+  int64_t num_prompts = 1000;
+  int64_t random_input_len = 1024, random_output_len = 128, random_prefix_len = 0;
+  double random_range_ratio = 0.0;
+  std::optional<int64_t> sharegpt_output_len;
+  int64_t custom_output_len = 256;
+  bool shuffle = true;  // false: --disable-shuffle
+  uint64_t seed = 0;
+  TokenCounter count_tokens;  // random only: the server's count (see RandomDatasetOptions)
+};
+
+// The requests of `spec` (random_dataset, sharegpt_dataset or custom_dataset).
+Result<std::vector<BenchRequest>> load_dataset(const Tokenizer& tokenizer, const DatasetSpec& spec);
+
 // Python's random.seed(seed); random.shuffle(x) permutation, applied to indices [0, n): the
 // order vLLM's datasets take their entries in.
 std::vector<size_t> python_shuffled_indices(size_t n, uint64_t seed);
