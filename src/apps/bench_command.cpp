@@ -1,6 +1,8 @@
 // `minke bench`: the benchmarks users know from vLLM (`vllm bench serve|throughput|latency`).
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "apps/bench_commands.h"
 
 namespace minke {
@@ -17,6 +19,22 @@ void add_dataset_flags(CLI::App& cmd, bench::DatasetSpec& d) {
   cmd.add_option("--custom-output-len", d.custom_output_len, "max_tokens (custom dataset)");
   cmd.add_flag("--disable-shuffle", [&d](int64_t) { d.shuffle = false; }, "Keep the dataset file's order");
   cmd.add_option("--seed", d.seed, "Seed of the dataset (and of bench serve's arrivals)");
+}
+
+Result<int64_t> run_to_completion(Engine& engine, std::vector<EngineRequest> requests) {
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto stream = engine.submit(std::move(requests[i]));
+    if (!stream.is_ok()) return stream.status().with_context(fmt::format("request {}", i));
+    streams.push_back(std::move(*stream));
+  }
+  int64_t generated = 0;
+  for (auto& stream : streams)
+    while (auto ev = stream->next()) {
+      if (ev->finish && *ev->finish == FinishReason::kError) return ev->error;
+      generated += int64_t(ev->token_ids.size());
+    }
+  return generated;
 }
 
 Command add_bench_command(CLI::App& app) {

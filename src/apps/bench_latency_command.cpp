@@ -12,6 +12,7 @@
 
 #include "apps/bench_commands.h"
 #include "apps/engine_stack.h"
+#include "bench/bench_metrics.h"
 
 namespace minke {
 namespace {
@@ -25,31 +26,17 @@ struct LatencyOptions {
   std::string output_json;
 };
 
-// numpy.percentile's default (linear interpolation between closest ranks).
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const double rank = p / 100.0 * double(v.size() - 1);
-  const size_t lo = size_t(rank);
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (rank - double(lo));
-}
-
 Result<double> run_batch(Engine& engine, const std::vector<std::vector<int32_t>>& prompts, const LatencyOptions& o) {
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::shared_ptr<RequestStream>> streams;
-  for (const auto& p : prompts) {
-    EngineRequest r;
-    r.prompt = p;
-    r.params.temperature = 1.0f;
-    r.params.max_tokens = int(o.output_len);
-    r.params.ignore_eos = true;
-    r.params.n = o.n;
-    MINKE_ASSIGN_OR_RETURN(auto s, engine.submit(std::move(r)));
-    streams.push_back(std::move(s));
+  std::vector<EngineRequest> requests(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    requests[i].prompt = prompts[i];
+    requests[i].params.temperature = 1.0f;
+    requests[i].params.max_tokens = int(o.output_len);
+    requests[i].params.ignore_eos = true;
+    requests[i].params.n = o.n;
   }
-  for (auto& s : streams)
-    while (auto ev = s->next())
-      if (ev->finish && *ev->finish == FinishReason::kError) return internal_error("{}", ev->error.message());
+  const auto start = std::chrono::steady_clock::now();
+  MINKE_TRY(run_to_completion(engine, std::move(requests)).status());
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -99,7 +86,7 @@ int run_latency(const LatencyOptions& o) {
   std::printf("Avg latency: %.9g seconds\n", sum / double(latencies.size()));
   nlohmann::json percentiles;
   for (int p : {10, 25, 50, 75, 90, 99}) {
-    const double v = percentile(latencies, p);
+    const double v = bench::numpy_percentile(latencies, p);
     std::printf("%d%% percentile latency: %.9g seconds\n", p, v);
     percentiles[std::to_string(p)] = v;
   }

@@ -31,40 +31,32 @@ int run_throughput(const ThroughputOptions& o) {
   EngineStack& s = **stack;
   auto requests = bench::load_dataset(*s.tokenizer, o.dataset);
   if (!requests.is_ok()) return fail(requests.status().to_string());
-  std::vector<std::vector<int32_t>> prompts;
-  for (const auto& r : *requests) prompts.push_back(s.tokenizer->encode(r.prompt, true));
+  std::vector<EngineRequest> batch(requests->size());
+  int64_t prompt_tokens = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].prompt = s.tokenizer->encode((*requests)[i].prompt, true);
+    batch[i].params.temperature = 1.0f;
+    batch[i].params.top_p = 1.0f;
+    batch[i].params.ignore_eos = true;  // vLLM's throughput benchmark generates every token asked for
+    batch[i].params.max_tokens = int((*requests)[i].expected_output_len);
+    batch[i].params.n = o.n;
+    prompt_tokens += int64_t(batch[i].prompt.size());
+  }
   s.engine->start();
   const auto start = std::chrono::steady_clock::now();
-  std::vector<std::shared_ptr<RequestStream>> streams;
-  int64_t prompt_tokens = 0, output_tokens = 0;
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    EngineRequest r;
-    r.prompt = prompts[i];
-    r.params.temperature = 1.0f;
-    r.params.top_p = 1.0f;
-    r.params.ignore_eos = true;  // vLLM's throughput benchmark generates every token asked for
-    r.params.max_tokens = int((*requests)[i].expected_output_len);
-    r.params.n = o.n;
-    prompt_tokens += int64_t(r.prompt.size());
-    auto stream = s.engine->submit(std::move(r));
-    if (!stream.is_ok()) return fail("request " + std::to_string(i) + ": " + stream.status().message());
-    streams.push_back(std::move(*stream));
-  }
-  for (auto& stream : streams)
-    while (auto ev = stream->next()) {
-      if (ev->finish && *ev->finish == FinishReason::kError) return fail(ev->error.message());
-      output_tokens += int64_t(ev->token_ids.size());
-    }
+  auto generated = run_to_completion(*s.engine, std::move(batch));
+  if (!generated.is_ok()) return fail(generated.status().to_string());
+  const int64_t output_tokens = *generated;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   s.engine->stop();
-  const double n_requests = double(streams.size());
+  const double n_requests = double(requests->size());
   std::printf("Throughput: %.2f requests/s, %.2f total tokens/s, %.2f output tokens/s\n", n_requests / elapsed,
               double(prompt_tokens + output_tokens) / elapsed, double(output_tokens) / elapsed);
   std::printf("Total num prompt tokens:  %lld\nTotal num output tokens:  %lld\n", (long long)prompt_tokens,
               (long long)output_tokens);
   if (!o.output_json.empty()) {
     std::ofstream out(o.output_json);
-    out << nlohmann::json{{"elapsed_time", elapsed}, {"num_requests", streams.size()},
+    out << nlohmann::json{{"elapsed_time", elapsed}, {"num_requests", requests->size()},
                           {"total_num_tokens", prompt_tokens + output_tokens},
                           {"requests_per_second", n_requests / elapsed},
                           {"tokens_per_second", double(prompt_tokens + output_tokens) / elapsed}}.dump(4) << "\n";
