@@ -15,14 +15,7 @@ using test::DeviceBuffer;
 using test::random_f32;
 using test::rel_error;
 
-class CudaElementwise : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
-  }
-  CpuBackend cpu{2};
-  std::mt19937 rng{11};
-};
+using CudaElementwise = test::GpuTest;
 
 TEST_F(CudaElementwise, AddAndSiluMulMatchCpu) {
   for (int64_t n : {1, 1000, 7168 * 33, 2048 * 256 + 3}) {

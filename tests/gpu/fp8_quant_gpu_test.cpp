@@ -17,14 +17,7 @@ namespace {
 using test::DeviceBuffer;
 using test::random_f32;
 
-class CudaFp8Quant : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
-  }
-  CpuBackend cpu{2};
-  std::mt19937 rng{5};
-};
+using CudaFp8Quant = test::GpuTest;
 
 TEST_F(CudaFp8Quant, FakeQuantIsBitExactWithCpu) {
   for (auto [rows, k] : {std::pair<int64_t, int64_t>{1, 7}, {3, 200}, {33, 7168}, {5, 2048}}) {

@@ -9,9 +9,21 @@
 #include <random>
 #include <vector>
 
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cuda/cuda_device.h"
 #include "tensor/tensor.h"
 
 namespace minke::test {
+
+// A conformance test: skipped without a GPU; a CPU backend for the reference and a seeded RNG.
+class GpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  }
+  CpuBackend cpu{2};
+  std::mt19937 rng{11};
+};
 
 template <class T>
 class DeviceBuffer {

@@ -14,7 +14,7 @@
 #include "tokenizer/onig_regex.h"
 #include "test_tokenizer.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace minke {
 namespace {
