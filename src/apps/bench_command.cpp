@@ -1,4 +1,5 @@
-// `minke bench`: the benchmarks users know from vLLM (`vllm bench serve|throughput|latency`).
+// `minke bench`: the benchmarks users know from vLLM (`vllm bench serve|throughput|latency`),
+// plus `minke bench kernels` (GPU kernels against their rooflines).
 #include <vector>
 
 #include <fmt/format.h>
@@ -38,13 +39,14 @@ Result<int64_t> run_to_completion(Engine& engine, std::vector<EngineRequest> req
 }
 
 Command add_bench_command(CLI::App& app) {
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: serve (online), throughput and latency (offline), client (self-benchmark)");
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: serve (online), throughput and latency (offline), client (self-benchmark), kernels (GPU)");
   bench->require_subcommand(1);
   auto subs = std::make_shared<std::vector<Command>>(std::vector<Command>{
       add_bench_serve_command(*bench),
       add_bench_throughput_command(*bench),
       add_bench_latency_command(*bench),
       add_bench_client_command(*bench),
+      add_bench_kernels_command(*bench),
   });
   return {bench, [subs] {
             for (const Command& c : *subs)

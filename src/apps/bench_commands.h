@@ -19,5 +19,7 @@ Command add_bench_latency_command(CLI::App& bench);
 Command add_bench_serve_command(CLI::App& bench);
 Command add_bench_throughput_command(CLI::App& bench);
 Command add_bench_client_command(CLI::App& bench);
+// GPU kernel benchmarks against rooflines measured in the same run (bench_kernels_*.cpp).
+Command add_bench_kernels_command(CLI::App& bench);
 
 }  // namespace minke

@@ -1,6 +1,6 @@
-// EngineStack: the objects behind an Engine on the CPU backend (model, KV cache,
-// runner, tokenizer), sized from vLLM-style flags, and those flags themselves; shared by
-// `minke generate` and, later, `minke serve`.
+// EngineStack: the objects behind an Engine (backend, model, KV cache, runner, tokenizer),
+// sized from vLLM-style flags, and those flags themselves; shared by `minke generate`,
+// `serve` and `bench throughput/latency`.
 #pragma once
 
 #include <functional>
@@ -8,7 +8,8 @@
 #include <string>
 
 #include "apps/command.h"
-#include "backend/cpu/cpu_backend.h"
+#include "apps/device_choice.h"
+#include "comm/communicator.h"
 #include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
 
@@ -20,10 +21,14 @@ struct EngineArgs {
   int64_t max_num_seqs = 256;
   int64_t max_num_batched_tokens = 8192;
   int64_t block_size = 64;
-  std::string kv_cache_memory = "512MiB";  // the KV pool's size on the CPU backend
+  // The KV pool's size; empty: 512MiB on the CPU, on a GPU what the memory budget leaves
+  // after the weights and a profiled forward pass.
+  std::string kv_cache_memory;
   bool no_enable_prefix_caching = false;
   uint64_t seed = 0;
-  int threads = 0;  // 0: all hardware threads
+  DeviceArgs device;
+  std::string load_format = "auto";  // auto | safetensors | dummy (random weights, config.json only)
+  std::string hf_overrides;          // JSON object overriding config.json fields; empty: none
   std::string scripted_output;  // test seam: a ScriptedRunner script file instead of the model
   std::function<void(int64_t done, int64_t total)> on_layer_loaded;  // loading progress
 };
@@ -33,7 +38,7 @@ void add_engine_flags(CLI::App& cmd, EngineArgs& args);
 
 struct EngineStack {
   std::string model_dir;
-  std::unique_ptr<CpuBackend> backend;
+  std::unique_ptr<Backend> backend;
   std::unique_ptr<SingleRankCommunicator> comm;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<DeepseekV3> model;

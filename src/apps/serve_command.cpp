@@ -26,7 +26,6 @@ struct ServeOptions {
   std::string chat_template;
   std::string tool_call_parser;
   std::string reasoning_parser;
-  double gpu_memory_utilization = 0.9;
   int64_t max_num_waiting = 0;
   double shutdown_timeout = 30;
   std::string max_request_body = "32MiB";
@@ -160,9 +159,6 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--served-model-name", o->served_model_name, "The model name clients use (default: the model path)");
   cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY'");
   add_engine_flags(*cmd, o->engine);
-  cmd->add_option("--gpu-memory-utilization", o->gpu_memory_utilization,
-                  "Fraction of GPU memory for weights and KV cache (GPU backend; the CPU backend sizes "
-                  "its cache with --kv-cache-memory)")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--chat-template", o->chat_template, "Chat template file or text (default: the model's)");
   cmd->add_option("--tool-call-parser", o->tool_call_parser, "Tool-call format of the model's output")
       ->check(CLI::IsMember({"deepseek_v3", "deepseek_v31"}));

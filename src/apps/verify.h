@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/device_choice.h"
 #include "model/layer_context.h"
 
 namespace minke {
@@ -15,7 +16,7 @@ struct VerifyOptions {
   std::vector<std::string> tags;  // empty: every tag in reference.json
   std::string case_filter;        // empty: every case; else only cases with this name
   MlaMode mla_mode = MlaMode::kAuto;
-  int threads = 0;                // 0: all hardware threads
+  DeviceArgs device;              // --device, --threads (CPU)
   // Overrides of the per-tag bounds (see verify.cpp for the defaults and why).
   std::optional<double> logits_tol;
   std::optional<double> mtp_tol;

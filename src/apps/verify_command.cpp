@@ -19,7 +19,7 @@ Command add_verify_command(CLI::App& app) {
       {"auto", MlaMode::kAuto}, {"naive", MlaMode::kNaive}, {"absorbed", MlaMode::kAbsorbed}};
   cmd->add_option("--mla", opt->mla_mode, "MLA formulation: auto, naive or absorbed")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
-  cmd->add_option("--threads", opt->threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  add_device_flags(*cmd, opt->device);
   cmd->add_option("--logits-tol", opt->logits_tol, "Bound on the logits' relative error");
   cmd->add_option("--mtp-tol", opt->mtp_tol, "Bound on the MTP logits' relative error");
   cmd->add_option("--w8a8-semantics", opt->w8a8_semantics,

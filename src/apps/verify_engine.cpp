@@ -7,7 +7,6 @@
 
 #include "apps/reference_data.h"
 #include "apps/verify.h"
-#include "backend/cpu/cpu_backend.h"
 #include "engine/engine.h"
 #include "model/model_loader.h"
 
@@ -19,7 +18,12 @@ int run_verify_through_engine(const VerifyOptions& opt) {
     fmt::print(stderr, "minke verify: {}\n", ref.status().to_string());
     return 2;
   }
-  CpuBackend backend(opt.threads > 0 ? opt.threads : ThreadPool::default_threads());
+  Result<std::unique_ptr<Backend>> made = make_backend(opt.device);
+  if (!made.is_ok()) {
+    fmt::print(stderr, "minke verify: {}\n", made.status().to_string());
+    return 2;
+  }
+  Backend& backend = **made;
   SingleRankCommunicator comm;
   bool all_ok = true;
   for (const auto& [tag, cases] : ref->tags) {

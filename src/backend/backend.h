@@ -64,6 +64,20 @@ class Backend {
   virtual Tensor upload(const Tensor& host) = 0;
   virtual Tensor to_host(const Tensor& t) = 0;
   virtual void synchronize() = 0;
+  // Device memory accounting for sizing the KV cache (all zero: host memory, unbounded here).
+  struct MemoryStats {
+    int64_t limit = 0;   // bytes this backend may hold
+    int64_t in_use = 0;  // bytes held by live tensors
+    int64_t peak = 0;    // the most in_use since reset_peak_memory()
+  };
+  virtual MemoryStats memory_stats() const { return {}; }
+  virtual void reset_peak_memory() {}
+  // The first error an op met since the last call (a CUDA fault, say), cleared by the call.
+  // Ops return void for the CPU reference's sake; the model checks this once per forward.
+  virtual Status take_error() { return Status::ok(); }
+  // Fills t (F32, BF16 or F8E4M3) with values uniform in [lo, hi) drawn from a counter-based
+  // hash of (seed, element index): the same values on every backend (--load-format dummy).
+  virtual void fill_uniform(Tensor& t, float lo, float hi, uint64_t seed) = 0;
 
   // ---- elementwise and data movement --------------------------------------
   // out[t] = table[ids[t]]; ids I32 [T] (checked against the vocab), table [V, D], out [T, D].
@@ -72,6 +86,12 @@ class Backend {
   virtual void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& out) = 0;
   // out += x; both [T, D].
   virtual void add_inplace(Tensor& out, const Tensor& x) = 0;
+  // The residual add and the norm after it: x += delta, then out = rms_norm(x, w).
+  virtual void add_rms_norm(Tensor& x, const Tensor& delta, const Tensor& w, float eps,
+                            Tensor& out) {
+    add_inplace(x, delta);
+    rms_norm(x, w, eps, out);
+  }
   // out = silu(gate) * up; all [T, I].
   virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
   // dst[:, dst_col + c] = src[:, src_col + c] for c < ncols; src [R, Cs], dst [R, Cd].

@@ -22,6 +22,7 @@ struct Engine::Completion {
   Sequence seq;
   int index = 0;
   SequenceTokens tokens;
+  uint64_t seed = 0;  // the sampler's seed (Sampler::seed_for)
   Sampler sampler;
   std::optional<IncrementalDetokenizer> detok;
   StopMatcher stops;
@@ -98,13 +99,15 @@ void RequestStream::cancel() { engine_->abort(id_); }
 // ---- Engine -------------------------------------------------------------------------------
 
 Engine::Engine(const EngineConfig& config, StepRunner& runner, KvCacheManager& kv,
-               const Tokenizer* tokenizer, std::vector<int32_t> eos_ids)
+               const Tokenizer* tokenizer, std::vector<int32_t> eos_ids, BatchSampler* sampler)
     : config_(config),
       runner_(runner),
       kv_(kv),
       scheduler_(config.scheduler, kv),
       tokenizer_(tokenizer),
-      eos_ids_(std::move(eos_ids)) {}
+      eos_ids_(std::move(eos_ids)),
+      own_sampler_(sampler ? nullptr : std::make_unique<HostBatchSampler>()),
+      sampler_(sampler ? sampler : own_sampler_.get()) {}
 
 Engine::~Engine() { stop(); }
 
@@ -184,9 +187,9 @@ void Engine::drain_inbox() {
   for (auto& r : added) {
     const SamplingParams& p = r->req.params;
     for (int i = 0; i < p.n; ++i) {
-      auto c = std::make_unique<Completion>(Completion{
-          Sequence{}, i, SequenceTokens(r->req.prompt, eos_ids_),
-          Sampler::from_params(p, config_.seed + r->id, i), std::nullopt, StopMatcher(p.stop)});
+      const uint64_t seed = Sampler::seed_for(p, config_.seed + r->id, i);
+      auto c = std::make_unique<Completion>(Completion{Sequence{}, i, SequenceTokens(r->req.prompt, eos_ids_),
+                                                       seed, Sampler(seed), std::nullopt, StopMatcher(p.stop)});
       c->seq.id = next_seq_id_++;
       c->seq.tokens = r->req.prompt;
       c->seq.prompt_len = int64_t(r->req.prompt.size());
@@ -232,16 +235,33 @@ void Engine::finish(Completion& c, RequestOutput& out, FinishReason reason) {
   if (--r->open == 0) requests_.erase(r->id);  // destroys r and c
 }
 
-void Engine::sample_and_emit(Completion& c, std::span<float> logits) {
+// All rows of the step at once (logits row i belongs to sampling[i]); nothing is emitted
+// unless every row was sampled.
+Status Engine::sample(std::span<Completion* const> sampling, const Tensor& logits) {
+  if (sampling.empty()) return Status::ok();
+  sample_rows_.clear();
+  for (Completion* c : sampling) {
+    const SamplingParams& p = c->request->req.params;
+    sample_rows_.push_back(SampleRow{&p, &c->tokens, &c->sampler, c->seed, c->tokens.num_generated(),
+                                     p.logprobs ? *p.logprobs : -1});
+  }
+  MINKE_TRY(sampler_->sample(logits, sample_rows_, sample_results_));
+  if (sample_results_.size() != sampling.size())
+    return internal_error("the sampler returned {} tokens for {} rows", sample_results_.size(), sampling.size());
+  for (const SampleResult& res : sample_results_)
+    if (res.token < 0 || res.token >= runner_.vocab_size())
+      return internal_error("the sampler returned token {} outside the vocabulary [0, {})", res.token,
+                            runner_.vocab_size());
+  for (size_t i = 0; i < sampling.size(); ++i) emit(*sampling[i], sample_results_[i]);
+  return Status::ok();
+}
+
+void Engine::emit(Completion& c, SampleResult& result) {
   const SamplingParams& p = c.request->req.params;
   RequestOutput out;
   out.index = c.index;
-  const bool want_logprobs = p.logprobs.has_value();
-  std::vector<float> raw;
-  if (want_logprobs) raw.assign(logits.begin(), logits.end());
-  apply_logits_processors(logits, p, c.tokens);
-  const int32_t tok = c.sampler.sample(logits, p);
-  if (want_logprobs) out.logprobs.push_back(compute_logprobs(raw, tok, *p.logprobs));
+  const int32_t tok = result.token;
+  if (result.logprobs) out.logprobs.push_back(std::move(*result.logprobs));
   c.seq.tokens.push_back(tok);
   c.tokens.add_output(tok);
   out.token_ids.push_back(tok);
@@ -290,13 +310,13 @@ bool Engine::step() {
     return true;
   }
   scheduler_.on_step_done(out);
-  const int64_t vocab = runner_.vocab_size();
-  int64_t row = 0;
   std::vector<Completion*> sampling;
   for (const ScheduledSeq& s : out.scheduled)
     if (s.sample) sampling.push_back(by_seq_.at(s.seq->id));
-  for (Completion* c : sampling)
-    sample_and_emit(*c, {logits->data<float>() + (row++) * vocab, size_t(vocab)});
+  if (Status st = sample(sampling, *logits); !st.is_ok()) {
+    fail_all(st);
+    return true;
+  }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.steps;

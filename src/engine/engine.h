@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/batch_sampler.h"
 #include "engine/logits_processor.h"
 #include "engine/logprobs.h"
 #include "engine/model_runner.h"
@@ -106,9 +107,11 @@ struct EngineStats {
 class Engine {
  public:
   // `tokenizer` may be null (token ids only: no text, no stop strings); eos_ids stop
-  // generation unless ignore_eos.
+  // generation unless ignore_eos. `sampler` turns each step's logits into tokens: null
+  // means a HostBatchSampler the engine owns; otherwise it must outlive the engine, and
+  // the runner must return logits it accepts (see BatchSampler::logits_device()).
   Engine(const EngineConfig& config, StepRunner& runner, KvCacheManager& kv,
-         const Tokenizer* tokenizer, std::vector<int32_t> eos_ids);
+         const Tokenizer* tokenizer, std::vector<int32_t> eos_ids, BatchSampler* sampler = nullptr);
   ~Engine();
 
   // Validates and queues a request (thread-safe). Errors are immediate.
@@ -133,7 +136,8 @@ class Engine {
   struct Request;
   void drain_inbox();
   void admit(Request& r, size_t index);
-  void sample_and_emit(Completion& c, std::span<float> logits);
+  Status sample(std::span<Completion* const> sampling, const Tensor& logits);
+  void emit(Completion& c, SampleResult& result);
   void finish(Completion& c, RequestOutput& out, FinishReason reason);
   void fail_all(const Status& error);
   void publish_gauges();
@@ -144,6 +148,10 @@ class Engine {
   Scheduler scheduler_;
   const Tokenizer* tokenizer_;
   std::vector<int32_t> eos_ids_;
+  std::unique_ptr<BatchSampler> own_sampler_;  // when none was given
+  BatchSampler* sampler_;
+  std::vector<SampleRow> sample_rows_;         // reused per step
+  std::vector<SampleResult> sample_results_;
 
   mutable std::mutex inbox_mu_;
   std::condition_variable inbox_cv_;

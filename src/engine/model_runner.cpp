@@ -13,8 +13,8 @@ AttentionBatch attention_batch_for(const SchedulerOutput& step, const KvCacheMan
 }
 
 ModelRunner::ModelRunner(DeepseekV3& model, Backend& backend, LatentKvCache& cache,
-                         const KvCacheManager& kv)
-    : model_(model), backend_(backend), cache_(cache), kv_(kv) {
+                         const KvCacheManager& kv, ModelRunnerOptions options)
+    : model_(model), backend_(backend), cache_(cache), kv_(kv), options_(options) {
   MINKE_CHECK(cache.num_pages() == kv.num_blocks() && cache.page_size() == kv.block_size(),
               "cache of {} pages of {} for {} blocks of {}", cache.num_pages(), cache.page_size(),
               kv.num_blocks(), kv.block_size());
@@ -33,6 +33,7 @@ Result<Tensor> ModelRunner::run(const SchedulerOutput& step) {
   std::copy(rows.begin(), rows.end(), logit_rows.data<int32_t>());
   ForwardInput in{ids, attention_batch_for(step, kv_), logit_rows};
   MINKE_ASSIGN_OR_RETURN(ForwardOutput out, model_.forward(in, cache_.layers()));
+  if (options_.logits_on_device) return out.logits;  // the device sampler reads them on the backend's stream
   return backend_.to_host(out.logits);
 }
 

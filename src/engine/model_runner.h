@@ -13,18 +13,26 @@ class StepRunner {
  public:
   virtual ~StepRunner() = default;
   virtual int64_t vocab_size() const = 0;
-  // Computes the step; returns host F32 logits [S, vocab], one row per scheduled
-  // sequence with `sample` set, in scheduling order.
+  // Computes the step; returns F32 logits [S, vocab], one row per scheduled sequence with
+  // `sample` set, in scheduling order: on the host, unless the runner was asked to keep
+  // them on its device (for a device BatchSampler, which then reads them in place).
   virtual Result<Tensor> run(const SchedulerOutput& step) = 0;
 };
 
 // The AttentionBatch of a step: positions, slots and block tables from the manager.
 AttentionBatch attention_batch_for(const SchedulerOutput& step, const KvCacheManager& kv);
 
+struct ModelRunnerOptions {
+  // Return the logits where the backend computed them instead of copying them to the host:
+  // set it when the engine's BatchSampler samples on that device (CudaBatchSampler).
+  bool logits_on_device = false;
+};
+
 class ModelRunner final : public StepRunner {
  public:
   // `cache` must have kv.num_blocks() pages of kv.block_size() tokens.
-  ModelRunner(DeepseekV3& model, Backend& backend, LatentKvCache& cache, const KvCacheManager& kv);
+  ModelRunner(DeepseekV3& model, Backend& backend, LatentKvCache& cache, const KvCacheManager& kv,
+              ModelRunnerOptions options = {});
   int64_t vocab_size() const override { return model_.config().vocab_size; }
   Result<Tensor> run(const SchedulerOutput& step) override;
 
@@ -33,6 +41,7 @@ class ModelRunner final : public StepRunner {
   Backend& backend_;
   LatentKvCache& cache_;
   const KvCacheManager& kv_;
+  ModelRunnerOptions options_;
 };
 
 }  // namespace minke

@@ -83,15 +83,19 @@ int32_t argmax(std::span<const float> logits) {
   return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-Sampler Sampler::from_params(const SamplingParams& params, uint64_t fallback_seed, int child) {
-  if (params.seed) return Sampler(*params.seed + uint64_t(child));
-  if (child == 0) return Sampler(fallback_seed);
+uint64_t Sampler::seed_for(const SamplingParams& params, uint64_t fallback_seed, int child) {
+  if (params.seed) return *params.seed + uint64_t(child);
+  if (child == 0) return fallback_seed;
   // Unseeded siblings must differ, and must not collide with the next request's
   // fallback_seed + 1: mix the child index through splitmix64's finalizer.
   uint64_t z = uint64_t(child) * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return Sampler(fallback_seed ^ (z ^ (z >> 31)));
+  return fallback_seed ^ (z ^ (z >> 31));
+}
+
+Sampler Sampler::from_params(const SamplingParams& params, uint64_t fallback_seed, int child) {
+  return Sampler(seed_for(params, fallback_seed, child));
 }
 
 int32_t Sampler::sample(std::span<const float> logits, const SamplingParams& p) {

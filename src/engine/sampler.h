@@ -57,6 +57,8 @@ class Sampler {
   // derives them: seed + index), else `fallback_seed` (e.g. the engine's request counter)
   // for child 0 and a value mixed from it and `child` for the others, so they differ.
   static Sampler from_params(const SamplingParams& params, uint64_t fallback_seed, int child = 0);
+  // The seed from_params uses (device samplers key their counter-based generators by it).
+  static uint64_t seed_for(const SamplingParams& params, uint64_t fallback_seed, int child = 0);
 
   // The sampled token id; logits are not modified. Greedy draws nothing from the generator.
   int32_t sample(std::span<const float> logits, const SamplingParams& params);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "model/config_json.h"
+#include "model/config_overrides.h"
 
 namespace minke {
 namespace {
@@ -276,7 +277,8 @@ Result<ModelConfig> parse_config(const Json& root) {
   return c;
 }
 
-Result<ModelConfig> parse_text(const std::string& text, std::string_view source) {
+Result<ModelConfig> parse_text(const std::string& text, std::string source,
+                               const std::string& hf_overrides) {
   // Library exceptions stop here: a parse error carries its byte offset; anything else
   // (a type_error the field checks missed, bad_alloc) becomes an internal error.
   // nlohmann stops at a NUL byte as if the input ended there; JSON never holds a raw one.
@@ -284,6 +286,10 @@ Result<ModelConfig> parse_text(const std::string& text, std::string_view source)
     return invalid_argument("{}: not valid JSON: a NUL byte at offset {}", source, nul);
   try {
     Json root = Json::parse(text);
+    if (!hf_overrides.empty()) {
+      MINKE_TRY(apply_hf_overrides(root, hf_overrides));
+      source += " with hf_overrides";
+    }
     Result<ModelConfig> config = parse_config(root);
     if (!config.is_ok()) return config.status().with_context(source);
     return config;
@@ -300,17 +306,19 @@ bool ModelConfig::is_moe_layer(int64_t layer) const {
   return n_routed_experts > 0 && layer >= first_k_dense_replace && layer % moe_layer_freq == 0;
 }
 
-Result<ModelConfig> ModelConfig::from_json(const std::string& json_text) {
-  return parse_text(json_text, "config.json");
+Result<ModelConfig> ModelConfig::from_json(const std::string& json_text,
+                                           const std::string& hf_overrides) {
+  return parse_text(json_text, "config.json", hf_overrides);
 }
 
-Result<ModelConfig> ModelConfig::from_file(const std::string& path) {
+Result<ModelConfig> ModelConfig::from_file(const std::string& path,
+                                           const std::string& hf_overrides) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return not_found("{}: cannot open the model config", path);
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return io_error("{}: read failed", path);
-  return parse_text(text.str(), path);
+  return parse_text(text.str(), path, hf_overrides);
 }
 
 }  // namespace minke

@@ -85,9 +85,13 @@ struct ModelConfig {
   bool is_moe_layer(int64_t layer) const;
   int64_t num_total_layers() const { return num_hidden_layers + num_nextn_predict_layers; }
 
-  // Parses config.json text; every error names the offending field.
-  static Result<ModelConfig> from_json(const std::string& json_text);
-  static Result<ModelConfig> from_file(const std::string& path);
+  // Parses config.json text; every error names the offending field. `hf_overrides`, when not
+  // empty, is a JSON object whose fields replace config.json's before validation (vLLM's
+  // --hf-overrides; model/config_overrides.h has the rules).
+  static Result<ModelConfig> from_json(const std::string& json_text,
+                                       const std::string& hf_overrides = "");
+  static Result<ModelConfig> from_file(const std::string& path,
+                                       const std::string& hf_overrides = "");
 };
 
 }  // namespace minke

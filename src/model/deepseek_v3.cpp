@@ -98,8 +98,7 @@ Status DeepseekV3::decoder_layer(const DecoderLayerWeights& w, Tensor& x, const 
   Tensor h = backend_.empty(backend_.activation_dtype(), x.shape());
   backend_.rms_norm(x, w.input_layernorm, float(config_.rms_norm_eps), h);
   MINKE_ASSIGN_OR_RETURN(Tensor attn, mla_forward(ctx, w.attn, h, step, cache));
-  backend_.add_inplace(x, attn);
-  backend_.rms_norm(x, w.post_attention_layernorm, float(config_.rms_norm_eps), h);
+  backend_.add_rms_norm(x, attn, w.post_attention_layernorm, float(config_.rms_norm_eps), h);
   MINKE_ASSIGN_OR_RETURN(Tensor ffn, ffn_forward(ctx, w, h));
   backend_.add_inplace(x, ffn);
   return Status::ok();
@@ -130,7 +129,23 @@ Result<ForwardOutput> DeepseekV3::forward(const ForwardInput& in, std::span<Tens
   ForwardOutput out;
   MINKE_ASSIGN_OR_RETURN(out.logits, logits(x, in.logit_rows, weights_.norm, weights_.lm_head));
   out.hidden = x;
+  MINKE_TRY(backend_.take_error());  // a device fault in any op of the pass
   return out;
+}
+
+Status DeepseekV3::forward_layer(int64_t layer, const ForwardInput& in, Tensor& x,
+                                 std::span<Tensor> kv_cache) {
+  if (layer < 0 || layer >= config_.num_hidden_layers)
+    return invalid_argument("forward_layer: layer {} of {}", layer, config_.num_hidden_layers);
+  MINKE_TRY(validate(in, kv_cache, layer));
+  if (!x.defined() || x.ndim() != 2 || x.dim(0) != in.token_ids.dim(0) ||
+      x.dim(1) != config_.hidden_size || x.dtype() != backend_.activation_dtype() ||
+      x.device() != backend_.device())
+    return invalid_argument("forward_layer: x is {}; expected [{}, {}] on the backend",
+                            x.describe(), in.token_ids.dim(0), config_.hidden_size);
+  const StepInputs step = step_inputs(in);
+  MINKE_TRY(decoder_layer(weights_.layers[layer], x, step, kv_cache[layer]));
+  return backend_.take_error();
 }
 
 Result<ForwardOutput> DeepseekV3::forward_mtp(int64_t k, const ForwardInput& in,
@@ -161,6 +176,7 @@ Result<ForwardOutput> DeepseekV3::forward_mtp(int64_t k, const ForwardInput& in,
   ForwardOutput out;
   MINKE_ASSIGN_OR_RETURN(out.logits, logits(x, in.logit_rows, m.shared_head_norm, m.shared_head_head));
   out.hidden = x;
+  MINKE_TRY(backend_.take_error());
   return out;
 }
 

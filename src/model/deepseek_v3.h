@@ -51,6 +51,11 @@ class DeepseekV3 {
   Result<ForwardOutput> forward_mtp(int64_t k, const ForwardInput& in, const Tensor& hidden,
                                     std::span<Tensor> kv_cache);
 
+  // Decoder layer `layer` alone, exactly as forward() runs it, on the hidden states x
+  // [T, hidden] (activation dtype, on the backend; updated in place): no embedding, final norm
+  // or LM head. in.logit_rows is not used. For benchmarks (`minke bench kernels`).
+  Status forward_layer(int64_t layer, const ForwardInput& in, Tensor& x, std::span<Tensor> kv_cache);
+
  private:
   Status validate(const ForwardInput& in, std::span<Tensor> kv_cache, int64_t layer) const;
   StepInputs step_inputs(const ForwardInput& in) const;

@@ -78,18 +78,41 @@ Result<Tensor> ShardedLoader::full(const std::string& name, const Shape& shape) 
   return t;
 }
 
+Shape ShardSlice::shape_of(const Shape& full_shape) const {
+  Shape shape = full_shape;
+  if (dim >= 0) shape[size_t(dim)] = end - begin;
+  return shape;
+}
+
+Result<ShardSlice> shard_slice(const std::string& name, const Shape& full_shape,
+                               const ParallelConfig& parallel, const Fp8Quantization* fp8) {
+  Split split = split_of(name);
+  if (split == Split::kExpert && !parallel.expert_parallel)  // TP inside every expert
+    split = name.find("down_proj.") != std::string::npos ? Split::kInputs : Split::kOutputs;
+  if (parallel.tp_size == 1 || (split != Split::kOutputs && split != Split::kInputs)) return ShardSlice{};
+  ShardSlice s;
+  s.dim = split == Split::kOutputs ? 0 : 1;
+  MINKE_CHECK(int(full_shape.size()) > s.dim, "'{}' of shape {} split along dim {}", name,
+              shape_to_string(full_shape), s.dim);
+  const int64_t part = full_shape[size_t(s.dim)] / parallel.tp_size;
+  s.begin = part * parallel.tp_rank;
+  s.end = s.begin + part;
+  if (fp8 != nullptr) {
+    const int64_t block = s.dim == 0 ? fp8->block_n : fp8->block_k;
+    if (part % block != 0)
+      return unsupported("'{}': a tensor-parallel shard of {} is not a whole number of {}-wide "
+                         "FP8 blocks", name, part, block);
+  }
+  return s;
+}
+
 Result<Tensor> ShardedLoader::tensor(const std::string& name, const Shape& full_shape) const {
   MINKE_ASSIGN_OR_RETURN(Tensor t, full(name, full_shape));
   if (!is_float(t.dtype()) || t.dtype() == DType::kF8E4M3)
     return unsupported("tensor '{}' has dtype {}; expected F32, BF16 or F16", name,
                        dtype_name(t.dtype()));
-  const Split split = split_of(name);
-  if (split == Split::kOutputs || split == Split::kInputs) {
-    const int dim = split == Split::kOutputs ? 0 : 1;
-    const int64_t part = t.dim(dim) / parallel_.tp_size;
-    return slice_dim(t, dim, part * parallel_.tp_rank, part * (parallel_.tp_rank + 1));
-  }
-  return t;
+  MINKE_ASSIGN_OR_RETURN(const ShardSlice s, shard_slice(name, full_shape, parallel_));
+  return s.dim < 0 ? t : slice_dim(t, s.dim, s.begin, s.end);
 }
 
 Result<LinearWeight> ShardedLoader::linear(const std::string& prefix, int64_t out,
@@ -115,21 +138,14 @@ Result<LinearWeight> ShardedLoader::linear(const std::string& prefix, int64_t ou
     return unsupported("tensor '{}' has dtype {}; expected a float type", name,
                        dtype_name(w.weight.dtype()));
   }
-  Split split = split_of(name);
-  if (split == Split::kExpert && !parallel_.expert_parallel)  // TP inside every expert
-    split = name.find("down_proj.") != std::string::npos ? Split::kInputs : Split::kOutputs;
-  if (split != Split::kOutputs && split != Split::kInputs) return w;
-  const int dim = split == Split::kOutputs ? 0 : 1;
-  const int64_t part = (dim == 0 ? out : in) / parallel_.tp_size;
-  const int64_t begin = part * parallel_.tp_rank, end = begin + part;
-  if (parallel_.tp_size > 1 && fp8) {
-    const int64_t block = dim == 0 ? w.block_n : w.block_k;
-    if (part % block != 0)
-      return unsupported("'{}': a tensor-parallel shard of {} is not a whole number of {}-wide "
-                         "FP8 blocks", name, part, block);
-    w.scale_inv = slice_dim(w.scale_inv, dim, begin / block, end / block);
+  MINKE_ASSIGN_OR_RETURN(const ShardSlice s,
+                         shard_slice(name, {out, in}, parallel_, fp8 ? &*config_.fp8 : nullptr));
+  if (s.dim < 0) return w;
+  if (fp8) {
+    const int64_t block = s.dim == 0 ? w.block_n : w.block_k;
+    w.scale_inv = slice_dim(w.scale_inv, s.dim, s.begin / block, s.end / block);
   }
-  w.weight = slice_dim(w.weight, dim, begin, end);
+  w.weight = slice_dim(w.weight, s.dim, s.begin, s.end);
   return w;
 }
 

@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "checkpoint/checkpoint.h"
 #include "model/config.h"
+#include "model/weight_source.h"
 
 namespace minke {
 
@@ -39,19 +40,31 @@ Split split_of(std::string_view name);
 // Under expert parallelism rank r holds experts [r*E/tp, (r+1)*E/tp).
 int expert_owner(int64_t expert, int64_t n_experts, int tp_size);
 
+// The part of checkpoint tensor `name` (of `full_shape`) that rank parallel.tp_rank holds:
+// rows (dim 0) or columns (dim 1) [begin, end), or all of it (dim -1). An FP8 weight (fp8
+// given) must split on whole scale blocks, so its weight_scale_inv splits with it.
+struct ShardSlice {
+  int dim = -1;
+  int64_t begin = 0, end = 0;
+  Shape shape_of(const Shape& full_shape) const;  // this rank's shape
+};
+Result<ShardSlice> shard_slice(const std::string& name, const Shape& full_shape,
+                               const ParallelConfig& parallel,
+                               const Fp8Quantization* fp8 = nullptr);
+
 // Reads tensors from a checkpoint, checks their full shape against what the config
-// implies, and returns this rank's shard (a zero-copy view where it is contiguous).
-class ShardedLoader {
+// implies, and returns this rank's shard (a zero-copy view where it is contiguous), on the host.
+class ShardedLoader final : public WeightSource {
  public:
   ShardedLoader(const Checkpoint& checkpoint, const ModelConfig& config, ParallelConfig parallel)
       : ckpt_(checkpoint), config_(config), parallel_(parallel) {}
 
   // A non-linear tensor (norm, embedding, router weight or bias) of the given full shape.
-  Result<Tensor> tensor(const std::string& name, const Shape& full_shape) const;
+  Result<Tensor> tensor(const std::string& name, const Shape& full_shape) const override;
   // `prefix`.weight [out, in] (plus `prefix`.weight_scale_inv when it is FP8).
-  Result<LinearWeight> linear(const std::string& prefix, int64_t out, int64_t in) const;
-  bool contains(const std::string& name) const { return ckpt_.contains(name); }
-  const ParallelConfig& parallel() const { return parallel_; }
+  Result<LinearWeight> linear(const std::string& prefix, int64_t out, int64_t in) const override;
+  bool contains(const std::string& name) const override { return ckpt_.contains(name); }
+  const ParallelConfig& parallel() const override { return parallel_; }
 
  private:
   Result<Tensor> full(const std::string& name, const Shape& shape) const;

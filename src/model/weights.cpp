@@ -1,5 +1,5 @@
-// load_weights: checkpoint names -> ModelWeights, one layer at a time, through the
-// ShardedLoader (shape checks, TP/EP shards) and onto the backend.
+// load_weights: checkpoint names -> ModelWeights, one layer at a time, through a
+// WeightSource (ShardedLoader: shape checks, TP/EP shards; or dummy weights) onto the backend.
 #include "model/weights.h"
 
 #include <fmt/format.h>
@@ -12,23 +12,41 @@ namespace minke {
 namespace {
 
 struct Loader {
-  const ShardedLoader& shards;
+  const WeightSource& source;
   const ModelConfig& c;
   const LoadOptions& opt;
   Backend& backend;
+  std::vector<TensorInfo>* manifest;  // may be null
+
+  // Puts a tensor from the source (host, or already on the backend) on the backend.
+  Tensor place(const std::string& name, const Tensor& t, bool derived = false) const {
+    if (manifest != nullptr) manifest->push_back({name, t.dtype(), t.shape(), derived});
+    return t.device() == backend.device() ? t : backend.upload(t);
+  }
+  Tensor on_host(const Tensor& t) const {
+    return t.device() == Device::kCpu ? t : backend.to_host(t);
+  }
+  // A tensor with a shape and no memory, for a planning source (!source.has_data()).
+  Tensor shape_only(DType dtype, Shape shape) const {
+    return Tensor::view_of(nullptr, dtype, std::move(shape), nullptr, backend.device());
+  }
 
   Result<Tensor> tensor(const std::string& name, const Shape& shape) const {
-    MINKE_ASSIGN_OR_RETURN(Tensor t, shards.tensor(name, shape));
-    return backend.upload(t);
+    MINKE_ASSIGN_OR_RETURN(Tensor t, source.tensor(name, shape));
+    return place(name, t);
+  }
+
+  LinearWeight place(const std::string& prefix, LinearWeight w) const {
+    w.quantize_input = opt.fp8_activations != Fp8ActivationQuant::kNone &&
+                       w.weight.dtype() == DType::kF8E4M3;
+    w.weight = place(prefix + ".weight", w.weight);
+    if (w.scale_inv.defined()) w.scale_inv = place(prefix + ".weight_scale_inv", w.scale_inv);
+    return w;
   }
 
   Result<LinearWeight> linear(const std::string& prefix, int64_t out, int64_t in) const {
-    MINKE_ASSIGN_OR_RETURN(LinearWeight w, shards.linear(prefix, out, in));
-    w.quantize_input = opt.fp8_activations != Fp8ActivationQuant::kNone &&
-                       w.weight.dtype() == DType::kF8E4M3;
-    w.weight = backend.upload(w.weight);
-    if (w.scale_inv.defined()) w.scale_inv = backend.upload(w.scale_inv);
-    return w;
+    MINKE_ASSIGN_OR_RETURN(LinearWeight w, source.linear(prefix, out, in));
+    return place(prefix, std::move(w));
   }
 
   Result<MlpWeights> mlp(const std::string& prefix, int64_t inter) const {
@@ -52,31 +70,36 @@ struct Loader {
     }
     MINKE_ASSIGN_OR_RETURN(a.kv_a_proj_with_mqa, linear(p + ".kv_a_proj_with_mqa", c.kv_latent_dim(), d));
     MINKE_ASSIGN_OR_RETURN(a.kv_a_layernorm, tensor(p + ".kv_a_layernorm.weight", {l}));
-    MINKE_ASSIGN_OR_RETURN(LinearWeight kv_b, shards.linear(p + ".kv_b_proj", h * (nope + v), l));
-    MINKE_ASSIGN_OR_RETURN(a.o_proj, linear(p + ".o_proj", d, h * v));
+    MINKE_ASSIGN_OR_RETURN(LinearWeight kv_b, source.linear(p + ".kv_b_proj", h * (nope + v), l));
+    a.kv_b_proj = place(p + ".kv_b_proj", kv_b);
+    a.quantize_latent = a.kv_b_proj.quantize_input;
+    a.kv_b_proj.quantize_input = false;  // the cache already holds the fake-quantized latent
 
-    // Absorbed-path weights from this rank's heads of kv_b_proj, rows [head][nope | v].
+    // Absorbed-path weights from this rank's heads of kv_b_proj, rows [head][nope | v],
+    // derived on the host (a copy back when the source made kv_b_proj on the device).
     const int64_t heads = kv_b.out_features() / (nope + v);
-    const Tensor w = dequantize_host(kv_b);
-    Tensor uk_t = Tensor::zeros(DType::kF32, {heads, l, nope});
-    Tensor uv = Tensor::zeros(DType::kF32, {heads, v, l});
-    const float* src = w.data<float>();
-    for (int64_t hh = 0; hh < heads; ++hh) {
-      for (int64_t i = 0; i < nope; ++i)
-        for (int64_t j = 0; j < l; ++j)
-          uk_t.data<float>()[(hh * l + j) * nope + i] = src[(hh * (nope + v) + i) * l + j];
-      for (int64_t i = 0; i < v; ++i)
-        for (int64_t j = 0; j < l; ++j)
-          uv.data<float>()[(hh * v + i) * l + j] = src[(hh * (nope + v) + nope + i) * l + j];
+    Tensor uk_t = shape_only(DType::kF32, {heads, l, nope});
+    Tensor uv = shape_only(DType::kF32, {heads, v, l});
+    if (source.has_data()) {
+      LinearWeight host_kv_b = kv_b;
+      host_kv_b.weight = on_host(kv_b.weight);
+      if (kv_b.scale_inv.defined()) host_kv_b.scale_inv = on_host(kv_b.scale_inv);
+      const Tensor w = dequantize_host(host_kv_b);
+      uk_t = Tensor::zeros(DType::kF32, {heads, l, nope});
+      uv = Tensor::zeros(DType::kF32, {heads, v, l});
+      const float* src = w.data<float>();
+      for (int64_t hh = 0; hh < heads; ++hh) {
+        for (int64_t i = 0; i < nope; ++i)
+          for (int64_t j = 0; j < l; ++j)
+            uk_t.data<float>()[(hh * l + j) * nope + i] = src[(hh * (nope + v) + i) * l + j];
+        for (int64_t i = 0; i < v; ++i)
+          for (int64_t j = 0; j < l; ++j)
+            uv.data<float>()[(hh * v + i) * l + j] = src[(hh * (nope + v) + nope + i) * l + j];
+      }
     }
-    a.w_uk_t = backend.upload(uk_t);
-    a.w_uv = backend.upload(uv);
-    a.quantize_latent = opt.fp8_activations != Fp8ActivationQuant::kNone &&
-                        kv_b.weight.dtype() == DType::kF8E4M3;
-    kv_b.quantize_input = false;  // the cache already holds the fake-quantized latent
-    kv_b.weight = backend.upload(kv_b.weight);
-    if (kv_b.scale_inv.defined()) kv_b.scale_inv = backend.upload(kv_b.scale_inv);
-    a.kv_b_proj = kv_b;
+    a.w_uk_t = place(p + ".w_uk_t", uk_t, /*derived=*/true);
+    a.w_uv = place(p + ".w_uv", uv, /*derived=*/true);
+    MINKE_ASSIGN_OR_RETURN(a.o_proj, linear(p + ".o_proj", d, h * v));
     return a;
   }
 
@@ -88,16 +111,19 @@ struct Loader {
     if (m.router.weight.dtype() == DType::kF8E4M3)
       return corrupt("router '{}.gate.weight' is FP8; DeepSeek checkpoints keep it unquantized", p);
     if (c.topk_method == TopkMethod::kNoauxTc) {
-      MINKE_ASSIGN_OR_RETURN(Tensor bias, shards.tensor(p + ".gate.e_score_correction_bias", {e}));
-      Tensor bias_f32 = Tensor::zeros(DType::kF32, {e});
-      LinearWeight as_row;  // any float dtype -> f32 through the same widening as weights
-      as_row.weight = bias.reshape({1, e});
-      const Tensor as_f32 = dequantize_host(as_row);
-      std::copy_n(as_f32.data<float>(), e, bias_f32.data<float>());
-      m.bias = backend.upload(bias_f32);
+      const std::string bias_name = p + ".gate.e_score_correction_bias";
+      MINKE_ASSIGN_OR_RETURN(Tensor bias, source.tensor(bias_name, {e}));
+      if (source.has_data()) {
+        LinearWeight as_row;  // any float dtype -> f32 through the same widening as weights
+        as_row.weight = on_host(bias).reshape({1, e});
+        bias = dequantize_host(as_row).reshape({e});
+      } else if (bias.dtype() != DType::kF32) {
+        bias = shape_only(DType::kF32, {e});
+      }
+      m.bias = place(bias_name, bias);
     }
     m.experts.resize(size_t(e));
-    const ParallelConfig& par = shards.parallel();
+    const ParallelConfig& par = source.parallel();
     for (int64_t i = 0; i < e; ++i) {
       if (par.expert_parallel && expert_owner(i, e, par.tp_size) != par.tp_rank) continue;
       MINKE_ASSIGN_OR_RETURN(m.experts[i], mlp(fmt::format("{}.experts.{}", p, i), c.moe_intermediate_size));
@@ -151,7 +177,14 @@ Result<ModelWeights> load_weights(const Checkpoint& checkpoint, const ModelConfi
                                   const LoadOptions& options, Backend& backend) {
   MINKE_TRY(options.parallel.validate(config));
   const ShardedLoader shards(checkpoint, config, options.parallel);
-  const Loader ld{shards, config, options, backend};
+  return load_weights(shards, config, options, backend);
+}
+
+Result<ModelWeights> load_weights(const WeightSource& source, const ModelConfig& config,
+                                  const LoadOptions& options, Backend& backend,
+                                  std::vector<TensorInfo>* manifest) {
+  MINKE_TRY(source.parallel().validate(config));
+  const Loader ld{source, config, options, backend, manifest};
   ModelWeights w;
   const int64_t d = config.hidden_size;
   MINKE_ASSIGN_OR_RETURN(w.embed_tokens, ld.tensor("model.embed_tokens.weight", {config.vocab_size, d}));
@@ -166,7 +199,7 @@ Result<ModelWeights> load_weights(const Checkpoint& checkpoint, const ModelConfi
   if (options.load_mtp) {
     for (int64_t i = config.num_hidden_layers; i < config.num_total_layers(); ++i) {
       // Some published checkpoints drop the MTP weights though config.json lists them.
-      if (!checkpoint.contains(fmt::format("model.layers.{}.eh_proj.weight", i))) break;
+      if (!source.contains(fmt::format("model.layers.{}.eh_proj.weight", i))) break;
       MINKE_ASSIGN_OR_RETURN(MtpWeights m, ld.mtp(i));
       w.mtp.push_back(std::move(m));
     }

@@ -1,16 +1,19 @@
 // The weights of a DeepSeek-V2/V3 model on one backend, loaded by checkpoint name
-// through the sharding table. Every tensor's shape is checked against the config.
+// through the sharding table from a WeightSource (a checkpoint, or dummy weights).
+// Every tensor's shape is checked against the config.
 #pragma once
 
 #include <functional>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
 #include "checkpoint/checkpoint.h"
 #include "model/config.h"
 #include "model/sharding.h"
+#include "model/weight_source.h"
 
 namespace minke {
 
@@ -72,14 +75,39 @@ enum class Fp8ActivationQuant {
   kExceptRoutedExperts,   // not the routed experts: what the transformers-5 goldens did
 };
 
+// Where the weights come from (vLLM's --load-format).
+enum class LoadFormat {
+  kAuto,   // the safetensors checkpoint in the model directory
+  kDummy,  // no checkpoint: random weights with the checkpoint's names, shapes and dtypes,
+           // made on the backend (model/dummy_weights.h); only config.json is read
+};
+
 struct LoadOptions {
   ParallelConfig parallel;
   Fp8ActivationQuant fp8_activations = Fp8ActivationQuant::kNone;
   bool load_mtp = true;  // MTP layers, when the checkpoint has them
+  LoadFormat format = LoadFormat::kAuto;
+  // A JSON object whose fields replace config.json's before validation (vLLM's
+  // --hf-overrides, e.g. {"num_hidden_layers": 4}); empty: none. See ModelConfig::from_file.
+  std::string hf_overrides;
   std::function<void(int64_t done, int64_t total)> on_layer_loaded;  // progress (may be empty)
+};
+
+// One tensor load_weights placed on the backend.
+struct TensorInfo {
+  std::string name;  // the checkpoint name; for derived tensors "<attention prefix>.w_uk_t" / ".w_uv"
+  DType dtype = DType::kF32;
+  Shape shape;            // this rank's shard
+  bool derived = false;   // computed at load time (absorbed MLA weights), not in a checkpoint
+  size_t nbytes() const { return size_t(shape_numel(shape)) * dtype_size(dtype); }
 };
 
 Result<ModelWeights> load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
                                   const LoadOptions& options, Backend& backend);
+// The same from any source. `manifest`, when given, receives every tensor placed on the
+// backend, in load order.
+Result<ModelWeights> load_weights(const WeightSource& source, const ModelConfig& config,
+                                  const LoadOptions& options, Backend& backend,
+                                  std::vector<TensorInfo>* manifest = nullptr);
 
 }  // namespace minke

@@ -23,7 +23,8 @@ class EngineTextTest : public ::testing::Test {
     ASSERT_TRUE(dir.is_ok()) << dir.status().to_string();
     EngineArgs args;
     args.model_dir = *dir;
-    args.threads = 2;
+    args.device.device = "cpu";
+    args.device.threads = 2;
     args.kv_cache_memory = "64MiB";
     auto s = build_engine_stack(args);
     ASSERT_TRUE(s.is_ok()) << s.status().to_string();

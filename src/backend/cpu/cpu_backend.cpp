@@ -5,12 +5,34 @@
 #include <cstring>
 
 #include "backend/cpu/kernels.h"
+#include "backend/random_fill.h"
 
 namespace minke {
 using cpu::check_f32;
 using cpu::check_shape;
 
 Tensor CpuBackend::empty(DType dtype, const Shape& shape) { return Tensor::zeros(dtype, shape); }
+
+void CpuBackend::fill_uniform(Tensor& t, float lo, float hi, uint64_t seed) {
+  MINKE_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi, "fill_uniform range [{}, {})", lo, hi);
+  const DType dtype = t.dtype();
+  MINKE_CHECK(dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF8E4M3,
+              "fill_uniform on {}", t.describe());
+  MINKE_CHECK(t.device() == Device::kCpu, "fill_uniform on a device tensor");
+  void* data = t.raw();
+  pool_.parallel_for(t.numel(), 1 << 16, [&](int64_t b, int64_t e) {
+    using random_fill::uniform;
+    if (dtype == DType::kF32) {
+      for (int64_t i = b; i < e; ++i) static_cast<float*>(data)[i] = uniform(seed, uint64_t(i), lo, hi);
+    } else if (dtype == DType::kBF16) {
+      for (int64_t i = b; i < e; ++i)
+        static_cast<uint16_t*>(data)[i] = random_fill::to_bf16(uniform(seed, uint64_t(i), lo, hi));
+    } else {
+      for (int64_t i = b; i < e; ++i)
+        static_cast<uint8_t*>(data)[i] = random_fill::to_e4m3(uniform(seed, uint64_t(i), lo, hi));
+    }
+  });
+}
 
 Status CpuBackend::embedding(const Tensor& ids, const Tensor& table, Tensor& out) {
   MINKE_CHECK(ids.dtype() == DType::kI32 && ids.ndim() == 1, "embedding ids {}", ids.describe());

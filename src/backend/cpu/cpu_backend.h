@@ -21,6 +21,7 @@ class CpuBackend final : public Backend {
   Tensor upload(const Tensor& host) override { return host; }
   Tensor to_host(const Tensor& t) override { return t; }
   void synchronize() override {}
+  void fill_uniform(Tensor& t, float lo, float hi, uint64_t seed) override;
 
   Status embedding(const Tensor& ids, const Tensor& table, Tensor& out) override;
   void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& out) override;
