@@ -16,6 +16,12 @@ void add_device_flags(CLI::App& cmd, DeviceArgs& a) {
                  "Fraction of GPU memory for weights, activations and the KV cache (the CPU backend "
                  "sizes its cache with --kv-cache-memory)")->check(CLI::Range(0.01, 1.0));
   cmd.add_option("--threads", a.threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--bf16-activations", a.bf16_activations,
+               "GPU: round activations to bf16 in BF16 GEMMs (faster prefill; by default they are split "
+               "into two bf16 halves, which keeps MoE routing faithful)");
+  cmd.add_flag("--own-gemm-kernels", a.own_gemm_kernels,
+               "Testing: every GEMM through minke's kernels on exact operands instead of cuBLASLt")
+      ->group("Testing");
 }
 
 Result<Device> resolve_device(const std::string& device) {
@@ -43,6 +49,8 @@ Result<std::unique_ptr<Backend>> make_backend(const DeviceArgs& a) {
 #if MINKE_HAVE_CUDA
   CudaBackendOptions options;
   options.gpu_memory_utilization = a.gpu_memory_utilization;
+  options.gemm.split_bf16_activations = !a.bf16_activations;
+  options.gemm.own_kernels_only = a.own_gemm_kernels;
   MINKE_ASSIGN_OR_RETURN(std::unique_ptr<CudaBackend> cuda, CudaBackend::create(options));
   return std::unique_ptr<Backend>(std::move(cuda));
 #else

@@ -14,6 +14,8 @@ struct DeviceArgs {
   std::string device = "auto";
   double gpu_memory_utilization = 0.9;
   int threads = 0;  // CPU backend threads; 0: all hardware threads
+  bool bf16_activations = false;  // round activations to bf16 in BF16 GEMMs (no hi/lo split)
+  bool own_gemm_kernels = false;  // testing: every GEMM through minke's exact kernels
 };
 
 void add_device_flags(CLI::App& cmd, DeviceArgs& args);

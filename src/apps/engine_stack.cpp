@@ -10,6 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/scripted_runner.h"
+#if MINKE_HAVE_CUDA
+#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_batch_sampler.h"
+#include "engine/cuda/cuda_graph_runner.h"
+#endif
 #include "model/demo_model.h"
 #include "model/model_loader.h"
 
@@ -44,6 +49,10 @@ void add_engine_flags(CLI::App& cmd, EngineArgs& a) {
   cmd.add_flag("--no-enable-prefix-caching", a.no_enable_prefix_caching, "Disable prefix caching");
   cmd.add_option("--engine-seed", a.seed, "Seed for requests that have none");
   add_device_flags(cmd, a.device);
+  cmd.add_flag("--enforce-eager", a.enforce_eager, "GPU: run decode steps eagerly, without CUDA graphs");
+  cmd.add_option("--max-seq-len-to-capture", a.max_seq_len_to_capture,
+                 "GPU: the longest context CUDA graphs serve (longer decode steps run eagerly)")
+      ->check(CLI::PositiveNumber);
   cmd.add_option("--load-format", a.load_format,
                  "Weights: auto|safetensors (the checkpoint in MODEL_DIR) or dummy (random weights "
                  "made on the device from MODEL_DIR's config.json alone, for benchmarks)")
@@ -132,7 +141,10 @@ Result<KvPlan> plan_kv_cache(const EngineArgs& a, EngineStack& s) {
   const Backend::MemoryStats m = s.backend->memory_stats();
   const int64_t per_context =
       (c.num_attention_heads * (c.qk_nope_head_dim + c.v_head_dim) + 3 * latent) * int64_t(sizeof(float));
-  const int64_t avail = m.limit - m.in_use - activations - activations / 10;
+  // CUDA graphs keep private memory for their decode steps' activations, at most those of the
+  // largest step: reserve that once more.
+  const bool graphs = !a.enforce_eager && a.scripted_output.empty();
+  const int64_t avail = m.limit - m.in_use - activations - activations / 10 - (graphs ? activations : 0);
   int64_t len = a.max_model_len > 0 ? a.max_model_len : model_max;
   int64_t kv_bytes = avail - std::max<int64_t>(0, len - step) * per_context;
   if (a.max_model_len <= 0 && kv_bytes < len * per_token) {
@@ -142,9 +154,9 @@ Result<KvPlan> plan_kv_cache(const EngineArgs& a, EngineStack& s) {
   }
   plan.blocks = std::max<int64_t>(0, kv_bytes) / per_block;
   plan.max_model_len = len;
-  plan.source = fmt::format("the GPU budget ({:.2f} GiB: {:.2f} GiB weights, {:.2f} GiB activations)",
+  plan.source = fmt::format("the GPU budget ({:.2f} GiB: {:.2f} GiB weights, {:.2f} GiB activations{})",
                             double(m.limit) / (1 << 30), double(m.in_use) / (1 << 30),
-                            double(activations) / (1 << 30));
+                            double(activations) / (1 << 30), graphs ? ", as much again for CUDA graphs" : "");
   plan.remedy = "raise --gpu-memory-utilization, lower --max-num-batched-tokens";
   if (plan.blocks < 1)
     return out_of_range("no GPU memory is left for the KV cache: {}; {} or --max-model-len", plan.source,
@@ -192,7 +204,9 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
                             "{}); {} or lower --max-model-len",
                             s->max_model_len, plan.source, capacity, blocks, a.block_size, plan.remedy);
   s->kv = std::make_unique<KvCacheManager>(blocks, a.block_size, !a.no_enable_prefix_caching);
-  s->cache = std::make_unique<LatentKvCache>(*s->backend, s->model->num_cache_layers(), blocks,
+  // CUDA graphs pad decode batches with rows that write to a page of their own: one more page.
+  const bool graphs = gpu && !a.enforce_eager && a.scripted_output.empty();
+  s->cache = std::make_unique<LatentKvCache>(*s->backend, s->model->num_cache_layers(), blocks + (graphs ? 1 : 0),
                                              a.block_size, s->model->latent_dim());
   const auto& eos = s->model->config().eos_token_ids;
   std::vector<int32_t> eos_ids(eos.begin(), eos.end());
@@ -205,8 +219,17 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
     s->runner = std::make_unique<ScriptedRunner>(
         s->model->config().vocab_size, std::move(scripts), eos_ids[0],
         [tok](std::span<const int32_t> ids) { return tok->decode(ids, false); });
+  } else if (graphs) {
+#if MINKE_HAVE_CUDA
+    CudaGraphOptions g;
+    g.batch_sizes = default_graph_batch_sizes(a.max_num_seqs);
+    g.max_context = std::min(s->max_model_len, a.max_seq_len_to_capture);
+    MINKE_ASSIGN_OR_RETURN(s->runner, CudaGraphRunner::create(*s->model, static_cast<CudaBackend&>(*s->backend),
+                                                              *s->cache, *s->kv, g));
+#endif
   } else {
-    s->runner = std::make_unique<ModelRunner>(*s->model, *s->backend, *s->cache, *s->kv);
+    s->runner = std::make_unique<ModelRunner>(*s->model, *s->backend, *s->cache, *s->kv,
+                                              ModelRunnerOptions{.logits_on_device = gpu});
   }
   EngineConfig config;
   config.scheduler.max_num_seqs = a.max_num_seqs;
@@ -217,7 +240,10 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
   config.num_blocks = blocks;
   config.enable_prefix_caching = !a.no_enable_prefix_caching;
   config.seed = a.seed;
-  s->engine = std::make_unique<Engine>(config, *s->runner, *s->kv, s->tokenizer.get(), eos_ids);
+#if MINKE_HAVE_CUDA
+  if (gpu) s->sampler = std::make_unique<CudaBatchSampler>(static_cast<CudaBackend&>(*s->backend).stream());
+#endif
+  s->engine = std::make_unique<Engine>(config, *s->runner, *s->kv, s->tokenizer.get(), eos_ids, s->sampler.get());
   return s;
 }
 

@@ -29,6 +29,8 @@ struct EngineArgs {
   DeviceArgs device;
   std::string load_format = "auto";  // auto | safetensors | dummy (random weights, config.json only)
   std::string hf_overrides;          // JSON object overriding config.json fields; empty: none
+  bool enforce_eager = false;        // GPU: no CUDA graphs for decode steps
+  int64_t max_seq_len_to_capture = 8192;  // GPU: decode graphs serve contexts up to this
   std::string scripted_output;  // test seam: a ScriptedRunner script file instead of the model
   std::function<void(int64_t done, int64_t total)> on_layer_loaded;  // loading progress
 };
@@ -45,6 +47,7 @@ struct EngineStack {
   std::unique_ptr<KvCacheManager> kv;
   std::unique_ptr<LatentKvCache> cache;
   std::unique_ptr<StepRunner> runner;  // the model's, or a ScriptedRunner (tests)
+  std::unique_ptr<BatchSampler> sampler;  // on the GPU: CudaBatchSampler; null: the engine's host sampler
   std::unique_ptr<Engine> engine;
   int64_t max_model_len = 0;
 };

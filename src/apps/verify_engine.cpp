@@ -9,6 +9,10 @@
 #include "apps/verify.h"
 #include "engine/engine.h"
 #include "model/model_loader.h"
+#if MINKE_HAVE_CUDA
+#include "backend/cuda/cuda_batch_sampler.h"
+#include "engine/cuda/cuda_graph_runner.h"
+#endif
 
 namespace minke {
 
@@ -44,8 +48,27 @@ int run_verify_through_engine(const VerifyOptions& opt) {
     }
     const int64_t blocks = std::max(longest + 1, need / 2);
     KvCacheManager kv(blocks, 16, true);
-    LatentKvCache cache(backend, (*model)->num_cache_layers(), blocks, 16, (*model)->latent_dim());
-    ModelRunner runner(**model, backend, cache, kv);
+    // On a GPU, the serving stack: decode steps replayed as CUDA graphs (their padding rows
+    // take one more page), sampling on the device.
+    const bool gpu = backend.device() == Device::kCuda && opt.mla_mode != MlaMode::kNaive;
+    LatentKvCache cache(backend, (*model)->num_cache_layers(), blocks + (gpu ? 1 : 0), 16, (*model)->latent_dim());
+    std::unique_ptr<StepRunner> runner;
+    std::unique_ptr<BatchSampler> sampler;
+#if MINKE_HAVE_CUDA
+    if (gpu) {
+      CudaGraphOptions g;
+      g.batch_sizes = default_graph_batch_sizes(64);
+      g.max_context = 256;
+      auto graphs = CudaGraphRunner::create(**model, static_cast<CudaBackend&>(backend), cache, kv, g);
+      if (!graphs.is_ok()) {
+        fmt::print(stderr, "minke verify: {}\n", graphs.status().to_string());
+        return 2;
+      }
+      runner = std::move(graphs).value();
+      sampler = std::make_unique<CudaBatchSampler>(static_cast<CudaBackend&>(backend).stream());
+    }
+#endif
+    if (runner == nullptr) runner = std::make_unique<ModelRunner>(**model, backend, cache, kv);
     EngineConfig config;
     config.scheduler.max_num_seqs = 64;
     config.scheduler.max_num_batched_tokens = 16;
@@ -53,7 +76,7 @@ int run_verify_through_engine(const VerifyOptions& opt) {
     config.num_blocks = blocks;
     const auto& eos64 = (*model)->config().eos_token_ids;
     const std::vector<int32_t> eos(eos64.begin(), eos64.end());
-    Engine engine(config, runner, kv, nullptr, eos);
+    Engine engine(config, *runner, kv, nullptr, eos, sampler.get());
     std::vector<std::shared_ptr<RequestStream>> streams;
     for (const auto& c : cases) {
       EngineRequest r;
@@ -87,6 +110,10 @@ int run_verify_through_engine(const VerifyOptions& opt) {
     fmt::print("{}: {} cases concurrently, {} KV blocks of 16 for {} needed, budget 16 tokens/step: "
                "{} steps, {} with prefill chunks, {} preemptions\n",
                tag, cases.size(), blocks, need, st.steps, st.chunked_steps, st.preemptions);
+#if MINKE_HAVE_CUDA
+    if (auto* g = dynamic_cast<CudaGraphRunner*>(runner.get()))
+      fmt::print("{}: {} decode steps replayed as CUDA graphs, {} steps eager\n", tag, g->graph_steps(), g->eager_steps());
+#endif
   }
   fmt::print("{}\n", all_ok ? "verify --through-engine: all greedy tokens identical" : "verify --through-engine: FAILED");
   return all_ok ? 0 : 1;

@@ -15,7 +15,7 @@ AttentionBatch attention_batch_for(const SchedulerOutput& step, const KvCacheMan
 ModelRunner::ModelRunner(DeepseekV3& model, Backend& backend, LatentKvCache& cache,
                          const KvCacheManager& kv, ModelRunnerOptions options)
     : model_(model), backend_(backend), cache_(cache), kv_(kv), options_(options) {
-  MINKE_CHECK(cache.num_pages() == kv.num_blocks() && cache.page_size() == kv.block_size(),
+  MINKE_CHECK(cache.num_pages() >= kv.num_blocks() && cache.page_size() == kv.block_size(),
               "cache of {} pages of {} for {} blocks of {}", cache.num_pages(), cache.page_size(),
               kv.num_blocks(), kv.block_size());
 }

@@ -30,7 +30,7 @@ struct ModelRunnerOptions {
 
 class ModelRunner final : public StepRunner {
  public:
-  // `cache` must have kv.num_blocks() pages of kv.block_size() tokens.
+  // `cache` must have at least kv.num_blocks() pages of kv.block_size() tokens.
   ModelRunner(DeepseekV3& model, Backend& backend, LatentKvCache& cache, const KvCacheManager& kv,
               ModelRunnerOptions options = {});
   int64_t vocab_size() const override { return model_.config().vocab_size; }

@@ -144,8 +144,7 @@ Status DeepseekV3::forward_layer(int64_t layer, const ForwardInput& in, Tensor& 
     return invalid_argument("forward_layer: x is {}; expected [{}, {}] on the backend",
                             x.describe(), in.token_ids.dim(0), config_.hidden_size);
   const StepInputs step = step_inputs(in);
-  MINKE_TRY(decoder_layer(weights_.layers[layer], x, step, kv_cache[layer]));
-  return backend_.take_error();
+  return decoder_layer(weights_.layers[layer], x, step, kv_cache[layer]);
 }
 
 Result<ForwardOutput> DeepseekV3::forward_mtp(int64_t k, const ForwardInput& in,

@@ -53,7 +53,9 @@ class DeepseekV3 {
 
   // Decoder layer `layer` alone, exactly as forward() runs it, on the hidden states x
   // [T, hidden] (activation dtype, on the backend; updated in place): no embedding, final norm
-  // or LM head. in.logit_rows is not used. For benchmarks (`minke bench kernels`).
+  // or LM head; in.logit_rows is not used. Like one layer of forward() it does not wait for the
+  // device: faults in its ops surface at the caller's next backend.take_error() (forward() calls
+  // it once per pass). For benchmarks (`minke bench kernels` times back-to-back calls).
   Status forward_layer(int64_t layer, const ForwardInput& in, Tensor& x, std::span<Tensor> kv_cache);
 
  private:

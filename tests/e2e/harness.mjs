@@ -10,6 +10,9 @@ import OpenAI from "openai";
 export const MINKE = process.env.MINKE_BIN || "build/bin/minke";
 
 const live = new Set();  // servers not yet stopped: killed when this process exits, whatever happens
+// Tests may register a function describing their progress; the watchdog prints it.
+const diagnostics = new Set();
+export const onWatchdog = (describe) => diagnostics.add(describe);
 const killAll = () => {
   for (const s of live) s.proc.kill("SIGKILL");
 };
@@ -24,8 +27,18 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 // Watchdog: a test runner killed from outside (ctest's TIMEOUT) would orphan the servers, so
 // give up before that: kill them and fail. Unref'd: it never keeps the process alive.
 const watchdogS = Number(process.env.MINKE_E2E_WATCHDOG_S || 270);
-setTimeout(() => {
+setTimeout(async () => {
   console.error(`e2e harness: still running after ${watchdogS} s; killing the servers`);
+  for (const d of diagnostics) console.error(`test progress: ${d()}`);
+  for (const srv of live) {  // what each server was doing: its gauges and the end of its log
+    try {
+      const m = await fetch(`${srv.base}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text());
+      console.error(m.split("\n").filter((l) => /^minke:(num_requests|kv_cache)/.test(l)).join("\n"));
+    } catch (e) {
+      console.error(`(no /metrics: ${e})`);
+    }
+    console.error(`server stderr (tail):\n${srv.stderr.slice(-3000)}`);
+  }
   killAll();
   process.exit(1);
 }, watchdogS * 1000).unref();
@@ -46,7 +59,10 @@ export const writeScript = (scripts) => writeTemp("script.json", JSON.stringify(
 export async function startServer(args = [], { name = "demo", startTimeoutMs = 120_000 } = {}) {
   // In-flight requests at stop (a failed test) get 2 s, not the default 30.
   const drain = args.includes("--shutdown-timeout") ? [] : ["--shutdown-timeout", "2"];
-  const argv = ["serve", "--port", "0", "--threads", "2", "--served-model-name", name, ...drain, ...args];
+  // MINKE_E2E_SERVER_ARGS: extra flags for every server (e.g. GPU memory for a suite whose
+  // servers share one GPU).
+  const extra = (process.env.MINKE_E2E_SERVER_ARGS || "").split(" ").filter(Boolean);
+  const argv = ["serve", "--port", "0", "--threads", "2", "--served-model-name", name, ...drain, ...extra, ...args];
   const proc = spawn(MINKE, argv, { stdio: ["ignore", "pipe", "pipe"] });
   const server = { proc, name, stdout: "", stderr: "", exited: null };
   live.add(server);

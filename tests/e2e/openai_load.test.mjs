@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { metrics, post, startServer, waitFor, waitIdle } from "./harness.mjs";
+import { metrics, onWatchdog, post, startServer, waitFor, waitIdle } from "./harness.mjs";
 
 const isAbort = (e) => e instanceof OpenAI.APIUserAbortError || e?.name === "AbortError";
 
@@ -21,13 +21,17 @@ describe("200 concurrent streams (--max-num-seqs 256)", () => {
     const before = await metrics(server.base);
     assert.equal(before["minke:kv_cache_usage_perc"], 0);
     const N = 200, MAX = 32;
+    const state = new Map();  // i -> what request i is doing, for the watchdog
+    onWatchdog(() => [...state].filter(([, v]) => v !== "done").map(([i, v]) => `${i}:${v}`).join(" ") || "streams done");
     const one = async (i) => {
+      state.set(i, "creating");
       const cancel = i % 2 === 0;
       const stream = await client.completions.create({
         prompt: `Request number ${i}: tell me something`, max_tokens: MAX, ignore_eos: true, temperature: 0,
         stream: true, stream_options: { include_usage: true },
       });
       let chunks = 0, finish = null, usage = null, aborted = false;
+      state.set(i, "streaming");
       try {
         // The SDK ends the iteration quietly after controller.abort().
         for await (const c of stream) {
@@ -38,13 +42,18 @@ describe("200 concurrent streams (--max-num-seqs 256)", () => {
           }
           if (cancel && chunks === 3 && !finish) {
             aborted = true;
+            // Abort, then leave the loop: waiting for the SDK to end the iteration by itself can
+            // hang when the server already sent the whole response (a fast GPU server does;
+            // openai-node #2613 fixed a hang of this family after 6.49).
             stream.controller.abort();
+            break;
           }
         }
       } catch (e) {
         if (!isAbort(e)) throw e;
         aborted = true;
       }
+      state.set(i, "done");
       return { cancel, aborted, chunks, finish, usage };
     };
     const results = await Promise.all(Array.from({ length: N }, (_, i) => one(i)));
@@ -59,7 +68,9 @@ describe("200 concurrent streams (--max-num-seqs 256)", () => {
     for (const r of results.filter((x) => x.cancel && !x.aborted)) assert.equal(r.finish, "length");
     for (const r of results.filter((x) => x.aborted)) assert.equal(r.finish, null);
 
+    state.set(-1, "waiting idle");
     const after = await waitIdle(server.base, { timeoutMs: 120_000 });
+    state.set(-1, "after the storm");
     const delta = (k) => after[k] - before[k];
     const aborts = delta("minke:request_success_total{finished_reason=abort}");
     const lengths = delta("minke:request_success_total{finished_reason=length}");
@@ -70,6 +81,7 @@ describe("200 concurrent streams (--max-num-seqs 256)", () => {
     // Served again, normally.
     const r = await client.completions.create({ prompt: "after the storm", max_tokens: 4 });
     assert.equal(r.usage.completion_tokens, 4);
+    state.set(-1, "done");
     const cancelled = results.filter((x) => x.aborted).length;
     console.log(`# 200 streams: ${cancelled} cancelled midway, engine aborts ${aborts}, lengths ${lengths}, ` +
                 `${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -80,8 +92,13 @@ describe("200 concurrent streams (--max-num-seqs 256)", () => {
       messages: [{ role: "user", content: "Talk for a long time" }], max_tokens: 5000, ignore_eos: true, stream: true,
     });
     let n = 0;
+    onWatchdog(() => `disconnect test: ${n} chunks`);
     try {
-      for await (const _ of stream) if (++n === 5) stream.controller.abort();
+      for await (const _ of stream)
+        if (++n === 5) {
+          stream.controller.abort();
+          break;
+        }
     } catch (e) {
       if (!isAbort(e)) throw e;
     }

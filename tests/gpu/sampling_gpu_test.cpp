@@ -13,29 +13,25 @@
 #include "backend/cuda/cuda_batch_sampler.h"
 #include "backend/cuda/sampling_philox.h"
 #include "engine/engine.h"
-#include "engine/scripted_runner.h"
 #include "gpu_test_util.h"
 #include "sampling_gpu_test_util.h"
 
 namespace minke {
 namespace {
 
+using test::DeviceLogitsRunner;
+using test::random_logits;
+using test::row_of;
 using test::Seq;
 
 constexpr int64_t kV3Vocab = 129280;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Tensor random_logits(int64_t rows, int64_t vocab, std::mt19937& rng, float scale, float quantum = 0.0f) {
-  Tensor t = Tensor::zeros(DType::kF32, {rows, vocab});
-  std::normal_distribution<float> dist(0.0f, scale);
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    const float x = dist(rng);
-    t.data<float>()[i] = quantum > 0 ? std::round(x / quantum) * quantum : x;  // quantum: many exact ties
-  }
-  return t;
+// A sampled token must index the row: fail the test (never index out of bounds or abort).
+::testing::AssertionResult in_vocab(int32_t token, int64_t vocab) {
+  if (token >= 0 && int64_t(token) < vocab) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "token " << token << " outside a vocabulary of " << vocab;
 }
-
-std::span<float> row_of(const Tensor& t, int64_t r) { return {t.data<float>() + r * t.dim(1), size_t(t.dim(1))}; }
 
 TEST(Philox, KnownAnswers) {  // Random123's kat_vectors for philox4x32_10
   using cuda::Philox4;
@@ -50,7 +46,24 @@ TEST(Philox, KnownAnswers) {  // Random123's kat_vectors for philox4x32_10
   EXPECT_EQ(b.v[3], 0x24126ea1u);
 }
 
-using CudaSampling = test::GpuTest;
+// GpuTest, plus: no work or fault of an earlier test is pending on the device when a
+// sampling test starts (a fault there would otherwise show up as a sampling failure).
+class CudaSampling : public test::GpuTest {
+ protected:
+  void SetUp() override {
+    GpuTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess) << "a fault left by an earlier test";
+    ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+  }
+};
+
+// Fails with the Status's message (a CudaBatchSampler error names the row and the token).
+#define ASSERT_OK(expr)                                   \
+  do {                                                    \
+    const Status status_ = (expr);                        \
+    ASSERT_TRUE(status_.is_ok()) << status_.to_string();  \
+  } while (0)
 
 TEST_F(CudaSampling, GreedyIsTheFirstArgmax) {
   for (int64_t vocab : {int64_t(1), int64_t(7), int64_t(1000), kV3Vocab}) {
@@ -79,8 +92,9 @@ TEST_F(CudaSampling, GreedyIsTheFirstArgmax) {
     CudaSamplerDebug debug;
     for (bool on_device : {false, true}) {
       const Tensor input = on_device ? test::to_device(logits) : logits;
-      ASSERT_TRUE(sampler.sample_debug(input, sample_rows, out, debug).is_ok());
+      ASSERT_OK(sampler.sample_debug(input, sample_rows, out, debug));
       for (int64_t r = 0; r < rows; ++r) {
+        ASSERT_TRUE(in_vocab(out[r].token, vocab)) << "row " << r;
         EXPECT_EQ(out[r].token, argmax(row_of(logits, r))) << "vocab " << vocab << " row " << r;
         EXPECT_FALSE(out[r].logprobs.has_value());
         for (int64_t v = 0; v < vocab; ++v)
@@ -127,7 +141,7 @@ TEST_F(CudaSampling, ProcessorsMatchTheCpuBitForBitAndTheInputIsRestored) {
     CudaBatchSampler sampler;
     std::vector<SampleResult> out;
     CudaSamplerDebug debug;
-    ASSERT_TRUE(sampler.sample_debug(device, sample_rows, out, debug).is_ok());
+    ASSERT_OK(sampler.sample_debug(device, sample_rows, out, debug));
     const std::vector<float> after = test::download(device);
     for (int r = 0; r < rows; ++r) {
       const std::span<float> raw = row_of(logits, r);
@@ -186,12 +200,16 @@ TEST_F(CudaSampling, KeptSetEqualsTheCpuSamplersUpToRounding) {
     CudaBatchSampler sampler;
     std::vector<SampleResult> out;
     CudaSamplerDebug debug;
-    ASSERT_TRUE(sampler.sample_debug(logits, sample_rows, out, debug).is_ok());
+    ASSERT_OK(sampler.sample_debug(logits, sample_rows, out, debug));
     for (int64_t r = 0; r < rows; ++r) {
       const test::KeptReference ref = test::cpu_kept(row_of(logits, r), seqs[size_t(r)].params);
       std::vector<uint8_t> want(size_t(d.vocab), 0);
       for (int32_t id : ref.kept) want[size_t(id)] = 1;
       const uint8_t* got = debug.kept.data() + r * d.vocab;
+      if (!in_vocab(out[size_t(r)].token, d.vocab)) {
+        ADD_FAILURE() << "vocab " << d.vocab << " row " << r << ": " << in_vocab(out[size_t(r)].token, d.vocab).message();
+        continue;
+      }
       EXPECT_EQ(got[out[size_t(r)].token], 1) << "drew a token outside its own kept set, row " << r;
       if (ref.ambiguous) {
         ++ambiguous;
@@ -235,8 +253,11 @@ void expect_distribution(CudaBatchSampler& sampler, const Tensor& row, Seq& seq,
   for (int64_t done = 0; done < draws; done += chunk) {
     std::vector<SampleRow> rows;
     for (int64_t r = 0; r < chunk; ++r) rows.push_back(seq.row(uint64_t(rng()) << 20 | uint64_t(done + r), (done + r) % 7));
-    ASSERT_TRUE(sampler.sample(device, rows, out).is_ok());
-    for (const SampleResult& s : out) ++counts[size_t(s.token)];
+    ASSERT_OK(sampler.sample(device, rows, out));
+    for (const SampleResult& s : out) {
+      ASSERT_TRUE(in_vocab(s.token, vocab));
+      ++counts[size_t(s.token)];
+    }
   }
   double tv = 0, outside = 1;
   for (size_t j = 0; j < ref.kept.size(); ++j) {
@@ -285,7 +306,7 @@ TEST_F(CudaSampling, SameSeedAndHistoryGiveTheSameTokenInAnyBatch) {
   }
   CudaBatchSampler sampler;
   std::vector<SampleResult> batch, alone, other;
-  ASSERT_TRUE(sampler.sample(logits, all, batch).is_ok());
+  ASSERT_OK(sampler.sample(logits, all, batch));
   // Reversed, between filler rows, from device memory.
   Tensor mixed = random_logits(2 * rows, kV3Vocab, rng, 2.0f);
   std::vector<SampleRow> mixed_rows;
@@ -296,17 +317,17 @@ TEST_F(CudaSampling, SameSeedAndHistoryGiveTheSameTokenInAnyBatch) {
     mixed_rows.push_back(filler.row(uint64_t(r), 0));
     mixed_rows.push_back(all[size_t(src)]);
   }
-  ASSERT_TRUE(sampler.sample(test::to_device(mixed), mixed_rows, other).is_ok());
+  ASSERT_OK(sampler.sample(test::to_device(mixed), mixed_rows, other));
   int changed = 0;
   for (int64_t r = 0; r < rows; ++r) {
     Tensor one = Tensor::zeros(DType::kF32, {1, kV3Vocab});
     std::copy_n(row_of(logits, r).begin(), kV3Vocab, one.data<float>());
-    ASSERT_TRUE(sampler.sample(one, std::span<const SampleRow>(&all[size_t(r)], 1), alone).is_ok());
+    ASSERT_OK(sampler.sample(one, std::span<const SampleRow>(&all[size_t(r)], 1), alone));
     EXPECT_EQ(alone[0].token, batch[size_t(r)].token) << "row " << r << " alone";
     EXPECT_EQ(other[size_t(2 * (rows - 1 - r) + 1)].token, batch[size_t(r)].token) << "row " << r << " mixed";
     for (int64_t counter = 1; counter < 6; ++counter) {  // another step: usually another token
-      ASSERT_TRUE(sampler.sample(one, std::vector<SampleRow>{seqs[size_t(r)].row(seqs[size_t(r)].seed, r * 3 + counter)},
-                                 alone).is_ok());
+      ASSERT_OK(sampler.sample(one, std::vector<SampleRow>{seqs[size_t(r)].row(seqs[size_t(r)].seed, r * 3 + counter)},
+                                 alone));
       changed += alone[0].token != batch[size_t(r)].token;
     }
   }
@@ -337,12 +358,17 @@ TEST_F(CudaSampling, LogprobsMatchComputeLogprobs) {
     }
     CudaBatchSampler sampler;
     std::vector<SampleResult> out;
-    ASSERT_TRUE(sampler.sample(test::to_device(logits), sample_rows, out).is_ok());
+    ASSERT_OK(sampler.sample(test::to_device(logits), sample_rows, out));
     for (int64_t r = 0; r < rows; ++r) {
       const Seq& s = seqs[size_t(r)];
       ASSERT_EQ(out[size_t(r)].logprobs.has_value(), s.params.logprobs.has_value()) << r;
       if (!s.params.logprobs) continue;
       const TokenLogprobs& got = *out[size_t(r)].logprobs;
+      // compute_logprobs aborts on a token outside the row: check first.
+      if (!in_vocab(out[size_t(r)].token, vocab)) {
+        ADD_FAILURE() << "vocab " << vocab << " row " << r << ": " << in_vocab(out[size_t(r)].token, vocab).message();
+        continue;
+      }
       const TokenLogprobs want = compute_logprobs(row_of(logits, r), out[size_t(r)].token, *s.params.logprobs);
       EXPECT_EQ(got.token, want.token);
       EXPECT_NEAR(got.logprob, want.logprob, 1e-5) << "vocab " << vocab << " row " << r;
@@ -355,20 +381,6 @@ TEST_F(CudaSampling, LogprobsMatchComputeLogprobs) {
     }
   }
 }
-
-// ScriptedRunner's logits moved to the device, as ModelRunner with logits_on_device returns them.
-class DeviceLogitsRunner final : public StepRunner {
- public:
-  explicit DeviceLogitsRunner(StepRunner& host) : host_(host) {}
-  int64_t vocab_size() const override { return host_.vocab_size(); }
-  Result<Tensor> run(const SchedulerOutput& step) override {
-    MINKE_ASSIGN_OR_RETURN(Tensor logits, host_.run(step));
-    return test::to_device(logits);
-  }
-
- private:
-  StepRunner& host_;
-};
 
 TEST_F(CudaSampling, EngineSamplesDeviceLogitsLikeTheHostPath) {
   constexpr int32_t kEos = 1;
@@ -431,10 +443,10 @@ TEST_F(CudaSampling, StepTimeAtDeepSeekV3Vocab) {  // a measurement, not a bound
   }
   CudaBatchSampler sampler;
   std::vector<SampleResult> out;
-  ASSERT_TRUE(sampler.sample(device, sample_rows, out).is_ok());  // warm-up
+  ASSERT_OK(sampler.sample(device, sample_rows, out));  // warm-up
   const auto start = std::chrono::steady_clock::now();
   const int iters = 20;
-  for (int i = 0; i < iters; ++i) ASSERT_TRUE(sampler.sample(device, sample_rows, out).is_ok());
+  for (int i = 0; i < iters; ++i) ASSERT_OK(sampler.sample(device, sample_rows, out));
   const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / iters;
   std::printf("sampling %lld rows of %lld: %.1f us per step\n", (long long)rows, (long long)kV3Vocab, us);
 }

@@ -1,7 +1,8 @@
-// Helpers for the GPU sampling tests: sequences that own what a SampleRow points to, device
-// copies of host logits, and the CPU Sampler's kept set (engine/sampler.cpp step by step)
-// with the rows flagged where float rounding may move a boundary (CUDA's expf may differ
-// from glibc's by a few ulps; GPU masses are exact integers, the CPU's double sums).
+// Helpers for the GPU sampling tests: sequences that own what a SampleRow points to, random
+// logits, device copies of host logits and a runner returning them, and the CPU Sampler's
+// kept set (engine/sampler.cpp step by step), flagged where float rounding may move a
+// boundary (CUDA's expf may differ from glibc's by a few ulps; GPU masses are exact
+// integers, the CPU's are double sums).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -12,10 +13,12 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <random>
 #include <span>
 #include <vector>
 
 #include "engine/batch_sampler.h"
+#include "engine/scripted_runner.h"
 
 namespace minke::test {
 
@@ -55,6 +58,36 @@ inline std::vector<float> download(const Tensor& device) {
   EXPECT_EQ(cudaMemcpy(out.data(), device.raw(), device.nbytes(), cudaMemcpyDeviceToHost), cudaSuccess);
   return out;
 }
+
+// Normal logits [rows, vocab] of the given scale; quantum > 0 rounds them to its multiples
+// (many exact ties).
+inline Tensor random_logits(int64_t rows, int64_t vocab, std::mt19937& rng, float scale, float quantum = 0.0f) {
+  Tensor t = Tensor::zeros(DType::kF32, {rows, vocab});
+  std::normal_distribution<float> dist(0.0f, scale);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const float x = dist(rng);
+    t.data<float>()[i] = quantum > 0 ? std::round(x / quantum) * quantum : x;
+  }
+  return t;
+}
+
+inline std::span<float> row_of(const Tensor& t, int64_t r) {
+  return {t.data<float>() + r * t.dim(1), size_t(t.dim(1))};
+}
+
+// A runner's host logits moved to the device, as ModelRunner with logits_on_device returns them.
+class DeviceLogitsRunner final : public StepRunner {
+ public:
+  explicit DeviceLogitsRunner(StepRunner& host) : host_(host) {}
+  int64_t vocab_size() const override { return host_.vocab_size(); }
+  Result<Tensor> run(const SchedulerOutput& step) override {
+    MINKE_ASSIGN_OR_RETURN(Tensor logits, host_.run(step));
+    return to_device(logits);
+  }
+
+ private:
+  StepRunner& host_;
+};
 
 inline bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
 

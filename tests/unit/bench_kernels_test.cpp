@@ -166,6 +166,7 @@ TEST(BenchKernelsLayer, ForwardLayerChainEqualsForward) {
     const Status s = m.forward_layer(layer, in, x, cache.layers());
     ASSERT_TRUE(s.is_ok()) << s.to_string();
   }
+  ASSERT_TRUE(be.take_error().is_ok());
   const float* a = x.data<float>();
   const float* b = ref->hidden.data<float>();
   double diff = 0, norm = 0;

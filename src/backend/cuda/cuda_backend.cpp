@@ -47,6 +47,7 @@ Result<std::unique_ptr<CudaBackend>> CudaBackend::create(const CudaBackendOption
   b->pool_ = cuda::DevicePool::create(limit);
   MINKE_CUDA_TRY(cudaStreamCreateWithFlags(&b->stream_, cudaStreamNonBlocking));
   MINKE_ASSIGN_OR_RETURN(b->gemm_, cuda::Gemm::create());
+  b->gemm_->set_options(o.gemm);
   MINKE_ASSIGN_OR_RETURN(b->head_linear_, cuda::HeadLinear::create());
   return b;
 }
@@ -73,8 +74,8 @@ bool CudaBackend::failed() const {
 }
 
 Status CudaBackend::take_error() {
-  // Faults inside kernels surface only at a synchronization point.
-  record(cuda_status(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"));
+  // Faults inside kernels surface only at a synchronization point (none while capturing).
+  if (!capturing_) record(cuda_status(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"));
   std::lock_guard<std::mutex> lock(error_mu_);
   Status out = error_;
   error_ = Status::ok();
@@ -98,6 +99,18 @@ Tensor CudaBackend::scratch(size_t bytes) { return empty(DType::kU8, {int64_t(by
 Tensor CudaBackend::upload(const Tensor& host) {
   if (host.device() == Device::kCuda) return host;
   Tensor t = empty(host.dtype(), host.shape());
+  if (capturing_) {  // through pinned staging, which a captured copy may read (see begin_capture)
+    GraphUpload u{host.raw(), host.nbytes(), nullptr};
+    if (t.raw() == nullptr || host.nbytes() == 0) return t;
+    if (Status st = cuda_status(cudaHostAlloc(&u.staging, u.bytes, cudaHostAllocDefault), "cudaHostAlloc"); !st.is_ok()) {
+      record(st);
+      return t;
+    }
+    std::memcpy(u.staging, host.raw(), u.bytes);
+    capture_->uploads_.push_back(u);
+    record(cuda_status(cudaMemcpyAsync(t.raw(), u.staging, u.bytes, cudaMemcpyHostToDevice, stream_), "upload"));
+    return t;
+  }
   if (t.raw() != nullptr && host.nbytes() > 0)
     record(cuda_status(cudaMemcpyAsync(t.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_),
                        "upload"));
@@ -107,6 +120,10 @@ Tensor CudaBackend::upload(const Tensor& host) {
 Tensor CudaBackend::to_host(const Tensor& t) {
   if (t.device() == Device::kCpu) return t;
   Tensor host = Tensor::zeros(t.dtype(), t.shape());
+  if (capturing_) {
+    record(internal_error("to_host while capturing a CUDA graph"));
+    return host;
+  }
   if (t.raw() == nullptr || t.nbytes() == 0) return host;
   record(cuda_status(cudaMemcpyAsync(host.raw(), t.raw(), t.nbytes(), cudaMemcpyDeviceToHost, stream_),
                      "to_host"));
@@ -114,7 +131,9 @@ Tensor CudaBackend::to_host(const Tensor& t) {
   return host;
 }
 
-void CudaBackend::synchronize() { record(cuda_status(cudaStreamSynchronize(stream_), "synchronize")); }
+void CudaBackend::synchronize() {
+  if (!capturing_) record(cuda_status(cudaStreamSynchronize(stream_), "synchronize"));
+}
 
 void CudaBackend::fill_uniform(Tensor& t, float lo, float hi, uint64_t seed) {
   record(cuda::fill_uniform(t.raw(), t.dtype(), t.numel(), lo, hi, seed, stream_));
@@ -134,8 +153,9 @@ Status CudaBackend::embedding(const Tensor& ids, const Tensor& table, Tensor& ou
   MINKE_CHECK(out.dim(0) == ids.dim(0) && out.dim(1) == table.dim(1), "embedding out {}", out.describe());
   if (table.dtype() != DType::kF32 && table.dtype() != DType::kBF16)
     return unsupported("cuda embedding: {} table (F32 or BF16)", dtype_name(table.dtype()));
-  // Ids come from the host each step: check them there, where the error can name the token.
-  const Tensor host_ids = to_host(ids);
+  // Ids come from the host each step: check them there, where the error can name the token
+  // (a graph capture cannot read them back: its caller checks them).
+  const Tensor host_ids = capturing_ ? Tensor::zeros(DType::kI32, {0}) : to_host(ids);
   for (int64_t t = 0; t < host_ids.dim(0); ++t) {
     const int32_t id = host_ids.data<int32_t>()[t];
     if (id < 0 || id >= table.dim(0))

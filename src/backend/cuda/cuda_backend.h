@@ -11,13 +11,14 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "backend/backend.h"
 #include "backend/cuda/device_pool.h"
+#include "backend/cuda/gemm.h"
 
 namespace minke {
 namespace cuda {
-class Gemm;
 class HeadLinear;
 class MoeExpertTable;
 }  // namespace cuda
@@ -27,6 +28,7 @@ struct CudaBackendOptions {
   // Fraction of the device's total memory minke may hold (weights, KV cache, activations),
   // as vLLM's --gpu-memory-utilization; memory other processes hold is not ours to take.
   double gpu_memory_utilization = 0.9;
+  cuda::GemmOptions gemm;
 };
 
 class CudaBackend final : public Backend {
@@ -82,6 +84,38 @@ class CudaBackend final : public Backend {
   void moe_experts(const Tensor& x, const Tensor& ids, const Tensor& weights,
                    std::span<const MlpWeights> experts, Tensor& out) override;
 
+  // ---- CUDA graphs -----------------------------------------------------------
+  // A captured forward pass. Its uploads are listed in capture order with the host address each
+  // read then, so the caller can tell which of its inputs each one is and refill the pinned
+  // staging buffers before every replay.
+  struct GraphUpload {
+    const void* captured_source = nullptr;
+    size_t bytes = 0;
+    void* staging = nullptr;  // pinned host memory the graph copies from at every replay
+  };
+  class CapturedGraph {
+   public:
+    CapturedGraph() = default;
+    ~CapturedGraph();
+    CapturedGraph(const CapturedGraph&) = delete;
+    CapturedGraph& operator=(const CapturedGraph&) = delete;
+    const std::vector<GraphUpload>& uploads() const { return uploads_; }
+
+   private:
+    friend class CudaBackend;
+    cudaGraphExec_t exec_ = nullptr;
+    std::vector<GraphUpload> uploads_;
+  };
+  // Between these two calls ops are recorded into a graph instead of run: uploads go through
+  // pinned staging buffers, the embedding's host-side id check is skipped (the caller checks
+  // ids), take_error does not synchronize, memory comes from the pool's graph cache, and
+  // attention plans for contexts up to `max_context` (longer ones must not be replayed).
+  // Run the same pass once eagerly first: lazily created state (GEMM plans and scratch, MoE
+  // tables) must exist before a capture, which cannot allocate it.
+  Status begin_capture(int64_t max_context);
+  Result<std::unique_ptr<CapturedGraph>> end_capture();
+  Status replay(const CapturedGraph& graph);
+
  private:
   CudaBackend() = default;
   // Keeps the first error; later ones are usually its consequences.
@@ -112,6 +146,9 @@ class CudaBackend final : public Backend {
   };
   std::unordered_map<const void*, ExpertTableEntry> expert_tables_;
   DeviceBatch batch_;
+  bool capturing_ = false;
+  int64_t capture_max_context_ = 0;
+  std::unique_ptr<CapturedGraph> capture_;  // the graph being captured
   mutable std::mutex error_mu_;
   Status error_;
 };

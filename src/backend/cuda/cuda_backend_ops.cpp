@@ -85,6 +85,8 @@ const CudaBackend::DeviceBatch& CudaBackend::device_batch(const AttentionBatch& 
   batch_.max_context = 0;
   for (int64_t s = 0; s < b.num_seqs(); ++s)
     batch_.max_context = std::max<int64_t>(batch_.max_context, b.context_lens.data<int32_t>()[s]);
+  // A graph plans attention for the longest context it will be replayed with.
+  if (capturing_) batch_.max_context = std::max(batch_.max_context, capture_max_context_);
   return batch_;
 }
 

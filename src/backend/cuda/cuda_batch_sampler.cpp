@@ -162,6 +162,10 @@ Status CudaBatchSampler::run(const Tensor& logits, std::span<const SampleRow> ro
     MINKE_TRY(reserve(kept_, n * size_t(vocab)));
     dkept = static_cast<uint8_t*>(kept_.ptr);
   }
+  // Poison the outputs: a row the kernel did not write reads back as token -1 (refused below)
+  // and kept 0xff, never as a stale value of an earlier step.
+  MINKE_CUDA_TRY(cudaMemsetAsync(dtokens, 0xff, n * sizeof(int32_t), stream_));
+  if (dkept != nullptr) MINKE_CUDA_TRY(cudaMemsetAsync(dkept, 0xff, n * size_t(vocab), stream_));
   MINKE_TRY(cuda::sample_rows({dlogits, drows, dtokens, dkept, num_rows, vocab}, stream_));
   if (nnz > 0) MINKE_TRY(cuda::restore_logits(processors, stream_));
   if (any_logprobs)
@@ -191,6 +195,11 @@ Status CudaBatchSampler::run(const Tensor& logits, std::span<const SampleRow> ro
     MINKE_CUDA_TRY(cudaMemcpyAsync(debug->kept.data(), dkept, n * size_t(vocab), cudaMemcpyDeviceToHost, stream_));
   }
   MINKE_CUDA_TRY(cudaStreamSynchronize(stream_));
+  MINKE_CUDA_TRY(cudaGetLastError());  // an asynchronous fault of any of the step's kernels
+
+  for (size_t i = 0; i < n; ++i)  // a token outside the vocabulary must never reach the engine
+    if (tokens_[i] < 0 || int64_t(tokens_[i]) >= vocab)
+      return internal_error("CudaBatchSampler: row {} of {} sampled token {} outside [0, {})", i, n, tokens_[i], vocab);
 
   for (size_t i = 0; i < n; ++i) {
     out[i].token = tokens_[i];

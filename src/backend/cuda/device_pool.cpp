@@ -24,52 +24,64 @@ std::shared_ptr<DevicePool> DevicePool::create(int64_t limit_bytes) {
   return pool;
 }
 
-DevicePool::~DevicePool() { release_cached_locked(); }
+DevicePool::~DevicePool() {
+  release_cached_locked();
+  for (auto& [size, p] : graph_free_) cudaFree(p);
+}
+
+std::shared_ptr<void> DevicePool::wrap(void* p, size_t bytes, bool graph) {
+  auto pool = self_.lock();
+  return std::shared_ptr<void>(p, [pool, bytes, graph](void* q) { pool->give_back(q, bytes, graph); });
+}
 
 Result<std::shared_ptr<void>> DevicePool::allocate(size_t bytes) {
   const size_t size = round_size(bytes);
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool graph = graph_mode_;
+  std::multimap<size_t, void*>& cache = graph ? graph_free_ : free_;
+  // The smallest cached block that fits without wasting more than half of it.
+  auto it = cache.lower_bound(size);
+  if (it != cache.end() && it->first <= 2 * size) {
+    void* p = it->second;
+    const size_t got = it->first;
+    cache.erase(it);
+    in_use_ += int64_t(got);
+    peak_ = std::max(peak_, in_use_);
+    return wrap(p, got, graph);
+  }
+  // (Not while capturing a graph: releasing synchronizes the device, which a capture forbids.)
+  if (reserved_ + int64_t(size) > limit_ && !graph) release_cached_locked();
+  if (reserved_ + int64_t(size) > limit_)
+    return out_of_range(
+        "GPU memory: {} bytes requested with {} of the {}-byte budget in use; raise "
+        "--gpu-memory-utilization or lower --max-num-batched-tokens / --max-num-seqs",
+        bytes, in_use_, limit_);
   void* p = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    // The smallest cached block that fits without wasting more than half of it.
-    auto it = free_.lower_bound(size);
-    if (it != free_.end() && it->first <= 2 * size) {
-      p = it->second;
-      in_use_ += int64_t(it->first);
-      const size_t got = it->first;
-      free_.erase(it);
-      peak_ = std::max(peak_, in_use_);
-      auto pool = self_.lock();
-      return std::shared_ptr<void>(p, [pool, got](void* q) { pool->give_back(q, got); });
-    }
-    if (reserved_ + int64_t(size) > limit_) release_cached_locked();
-    if (reserved_ + int64_t(size) > limit_)
-      return out_of_range(
-          "GPU memory: {} bytes requested with {} of the {}-byte budget in use; raise "
-          "--gpu-memory-utilization or lower --max-num-batched-tokens / --max-num-seqs",
-          bytes, in_use_, limit_);
-    cudaError_t err = cudaMalloc(&p, size);
+  cudaError_t err = cudaMalloc(&p, size);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    if (!graph) release_cached_locked();
+    err = cudaMalloc(&p, size);
     if (err != cudaSuccess) {
       cudaGetLastError();
-      release_cached_locked();
-      err = cudaMalloc(&p, size);
-      if (err != cudaSuccess) {
-        cudaGetLastError();
-        return out_of_range("cudaMalloc of {} bytes: {}", size, cudaGetErrorString(err));
-      }
+      return out_of_range("cudaMalloc of {} bytes: {}", size, cudaGetErrorString(err));
     }
-    reserved_ += int64_t(size);
-    in_use_ += int64_t(size);
-    peak_ = std::max(peak_, in_use_);
   }
-  auto pool = self_.lock();
-  return std::shared_ptr<void>(p, [pool, size](void* q) { pool->give_back(q, size); });
+  reserved_ += int64_t(size);
+  in_use_ += int64_t(size);
+  peak_ = std::max(peak_, in_use_);
+  return wrap(p, size, graph);
 }
 
-void DevicePool::give_back(void* p, size_t bytes) {
+void DevicePool::give_back(void* p, size_t bytes, bool graph) {
   std::lock_guard<std::mutex> lock(mu_);
   in_use_ -= int64_t(bytes);
-  free_.emplace(bytes, p);
+  (graph ? graph_free_ : free_).emplace(bytes, p);
+}
+
+void DevicePool::set_graph_mode(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  graph_mode_ = on;
 }
 
 void DevicePool::release_cached_locked() {
@@ -79,7 +91,7 @@ void DevicePool::release_cached_locked() {
     cudaFree(p);
     reserved_ -= int64_t(size);
   }
-  free_.clear();
+  free_.clear();  // graph blocks stay: captured graphs still use them
 }
 
 void DevicePool::release_cached() {

@@ -34,15 +34,22 @@ class DevicePool {
   void reset_peak();
   // cudaFree of every cached block not in use (the device must be idle for its stream).
   void release_cached();
+  // While on, blocks come from (and return to) a private cache that only graph captures use:
+  // a captured CUDA graph keeps writing to its blocks at every replay, so no tensor outside the
+  // graphs may ever hold them. Captures (and replays) run one at a time, so they share it.
+  void set_graph_mode(bool on);
 
  private:
   explicit DevicePool(int64_t limit) : limit_(limit) {}
-  void give_back(void* p, size_t bytes);
+  void give_back(void* p, size_t bytes, bool graph);
   void release_cached_locked();
+  std::shared_ptr<void> wrap(void* p, size_t bytes, bool graph);
 
   const int64_t limit_;
   mutable std::mutex mu_;
-  std::multimap<size_t, void*> free_;  // rounded size -> cached block
+  std::multimap<size_t, void*> free_;        // rounded size -> cached block
+  std::multimap<size_t, void*> graph_free_;  // the same, for graph captures only
+  bool graph_mode_ = false;
   int64_t reserved_ = 0, in_use_ = 0, peak_ = 0;
   std::weak_ptr<DevicePool> self_;
 };

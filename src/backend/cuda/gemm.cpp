@@ -3,6 +3,7 @@
 #include "backend/cuda/gemm.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/fp8_quant.h"
@@ -63,24 +64,28 @@ Status quantize_rows(const float* x, uint8_t* q, float* scales, int64_t rows, in
 
 struct Gemm::Impl {
   std::unique_ptr<detail::LtPlans> lt;
+  GemmOptions options;
   Scratch act;     // bf16 x [m, k], or e4m3 x [m (padded), k]
   Scratch scales;  // act_quant's scales [m, kb] (+ the transposed [kb, m_pad] for cuBLASLt)
   Scratch xf;      // f32 x [m, k], fake-quantized (F32/BF16 weights with quantize_input)
   Scratch dout;    // y [m_pad, n] from cuBLASLt FP8 (f32 on padded rows, or bf16)
   Scratch wsc;     // weight scales with rows padded to a multiple of 4
 
+  std::vector<void*> retired;  // outgrown scratch, kept for graphs that captured it
+
   ~Impl() {
     for (Scratch* s : {&act, &scales, &xf, &dout, &wsc})
       if (s->p != nullptr) cudaFree(s->p);
+    for (void* p : retired) cudaFree(p);
   }
 
-  // Grows s to at least `bytes`; growing waits for `stream` (the old buffer may be in use).
+  // Grows s to at least `bytes` (the old buffer is retired: queued work or graphs may use it).
   Status ensure(Scratch& s, size_t bytes, cudaStream_t stream) {
     if (s.bytes >= bytes) return Status::ok();
     const size_t grown = std::max(bytes, s.bytes + s.bytes / 2);
     if (s.p != nullptr) {
-      MINKE_CUDA_TRY(cudaStreamSynchronize(stream));
-      MINKE_CUDA_TRY(cudaFree(s.p));
+      // Retired, not freed: a captured CUDA graph may still point at it (freed with the Gemm).
+      retired.push_back(s.p);
       s.p = nullptr;
       s.bytes = 0;
     }
@@ -91,7 +96,7 @@ struct Gemm::Impl {
 
   Result<GemmPath> choose(const LinearParams& p) {
     const GemmPath own = p.m <= detail::kSkinnyMaxRows ? GemmPath::kSkinny : GemmPath::kTiled;
-    if (p.force_own_kernel || p.m == 0) return own;
+    if (p.force_own_kernel || options.own_kernels_only || p.m == 0) return own;
     const uint32_t aw = detail::alignment_of(p.w), ao = detail::alignment_of(p.out);
     switch (p.w_type) {
       case WeightType::kF32: {
@@ -101,6 +106,11 @@ struct Gemm::Impl {
       }
       case WeightType::kBF16: {
         if (own == GemmPath::kSkinny) return own;
+        if (options.split_bf16_activations) {  // 2m rows into scratch
+          MINKE_ASSIGN_OR_RETURN(const bool ok,
+                                 lt->supported(LtKind::kBF16, 2 * p.m, p.n, p.k, aw, kScratchAlign, kScratchAlign));
+          return ok ? GemmPath::kCublasBF16Split : own;
+        }
         MINKE_ASSIGN_OR_RETURN(const bool ok, lt->supported(LtKind::kBF16, p.m, p.n, p.k, aw, kScratchAlign, ao));
         return ok ? GemmPath::kCublasBF16 : own;
       }
@@ -218,6 +228,15 @@ struct Gemm::Impl {
         MINKE_TRY(detail::convert_to_bf16(x, xb, p.m * p.k, stream));
         return lt->run(LtKind::kBF16, p.m, p.n, p.k, p.w, xb, p.out, nullptr, nullptr, stream);
       }
+      case GemmPath::kCublasBF16Split: {
+        MINKE_TRY(ensure(act, size_t(2 * p.m * p.k) * 2, stream));
+        MINKE_TRY(ensure(dout, size_t(2 * p.m * p.n) * sizeof(float), stream));
+        auto* xb = static_cast<uint16_t*>(act.p);
+        auto* y2 = static_cast<float*>(dout.p);
+        MINKE_TRY(detail::split_to_bf16(x, xb, p.m * p.k, stream));
+        MINKE_TRY(lt->run(LtKind::kBF16, 2 * p.m, p.n, p.k, p.w, xb, y2, nullptr, nullptr, stream));
+        return detail::add_halves(y2, p.out, p.m * p.n, stream);
+      }
       case GemmPath::kCublasFp8Block:
       case GemmPath::kCublasFp8BlockBf16Out:
         return fp8_block(p, path == GemmPath::kCublasFp8BlockBf16Out, stream);
@@ -230,6 +249,7 @@ struct Gemm::Impl {
 };
 
 Gemm::Gemm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+void Gemm::set_options(const GemmOptions& options) { impl_->options = options; }
 Gemm::~Gemm() = default;
 
 Result<std::unique_ptr<Gemm>> Gemm::create() {
@@ -253,6 +273,7 @@ const char* Gemm::path_name(GemmPath path) {
   switch (path) {
     case GemmPath::kCublasF32: return "cublaslt_f32";
     case GemmPath::kCublasBF16: return "cublaslt_bf16";
+    case GemmPath::kCublasBF16Split: return "cublaslt_bf16_split";
     case GemmPath::kCublasFp8Block: return "cublaslt_fp8_block128";
     case GemmPath::kCublasFp8BlockBf16Out: return "cublaslt_fp8_block128_bf16out";
     case GemmPath::kSkinny: return "skinny_kernel";

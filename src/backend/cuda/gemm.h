@@ -20,9 +20,9 @@
 //    copied and fake-quantized in scratch, then as above.
 // force_own_kernel takes skinny/tiled for every case (tests compare it with cuBLASLt).
 //
-// Scratch only grows. Growing synchronizes the stream (the old buffer may be in use) and
-// allocates, so it must not happen during CUDA graph capture: run each shape once (the largest
-// m of each kind) before capturing. The cuBLASLt plan of a shape is built on its first call and
+// Scratch only grows. Growing allocates (cudaMalloc), so it must not happen during CUDA graph
+// capture: run each shape once before capturing. Outgrown buffers are kept until the Gemm goes,
+// since queued work or a captured graph may still use them. The cuBLASLt plan of a shape is built on its first call and
 // cached (descriptors + the heuristic's algorithm, per m, n, k, kind and pointer alignment).
 #pragma once
 
@@ -51,10 +51,22 @@ struct LinearParams {
 enum class GemmPath : uint8_t {
   kCublasF32,       // cuBLASLt fp32
   kCublasBF16,      // x -> bf16, cuBLASLt bf16 x bf16 -> f32
+  kCublasBF16Split,  // x = hi + lo, both bf16, stacked as 2m rows in one cuBLASLt GEMM, halves added
   kCublasFp8Block,  // act_quant, cuBLASLt e4m3 x e4m3 with VEC128 / BLK128x128 scales -> f32
   kCublasFp8BlockBf16Out,  // the same into a bf16 scratch, widened (if cuBLASLt refuses f32 out)
   kSkinny,          // grouped_gemm's skinny kernel, one group
   kTiled,           // grouped_gemm's tiled kernel, one group
+};
+
+// How Gemm trades accuracy for speed (CudaBackendOptions carries it from the command line).
+struct GemmOptions {
+  // BF16 weights at m > 16: multiply x split into two bf16 halves (hi + lo, one GEMM of 2m
+  // rows, weights read once) so activations keep ~16 bits: rounding them to bf16 alone
+  // perturbs MoE routing enough to flip expert choices. Off: x rounded to bf16.
+  bool split_bf16_activations = true;
+  // Every product through minke's own kernels on exact f32 (or act_quant'ed) operands, as the
+  // CPU computes: a diagnostic that isolates cuBLASLt's rounding.
+  bool own_kernels_only = false;
 };
 
 class Gemm {
@@ -68,6 +80,7 @@ class Gemm {
   // out = x W^T on `stream`. Host-side checks (null pointers, shapes, block sizes, scales) return
   // invalid_argument; nothing aborts. m == 0 is a no-op.
   Status linear(const LinearParams& p, cudaStream_t stream);
+  void set_options(const GemmOptions& options);
 
   // The path linear(p) takes (builds and caches its cuBLASLt plan; launches nothing).
   Result<GemmPath> plan(const LinearParams& p);

@@ -19,6 +19,19 @@ __global__ void to_bf16_kernel(const float* x, __nv_bfloat16* out, int64_t n) {
     out[i] = __float2bfloat16_rn(x[i]);
 }
 
+__global__ void split_bf16_kernel(const float* x, __nv_bfloat16* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const __nv_bfloat16 hi = __float2bfloat16_rn(x[i]);
+    out[i] = hi;
+    out[n + i] = __float2bfloat16_rn(x[i] - __bfloat162float(hi));
+  }
+}
+
+__global__ void add_halves_kernel(const float* y, float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = y[i] + y[n + i];
+}
+
 __global__ void from_bf16_kernel(const __nv_bfloat16* x, float* out, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     out[i] = __bfloat162float(x[i]);
@@ -41,6 +54,22 @@ __global__ void pad_scales_kernel(const float* in, float* out, int64_t nb, int64
 }
 
 }  // namespace
+
+Status split_to_bf16(const float* x, uint16_t* out, int64_t n, cudaStream_t stream) {
+  if (n < 0 || (n > 0 && (x == nullptr || out == nullptr))) return invalid_argument("cuda::split_to_bf16: bad args");
+  if (n == 0) return Status::ok();
+  split_bf16_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, reinterpret_cast<__nv_bfloat16*>(out), n);
+  MINKE_CUDA_TRY_LAUNCH("split_bf16_kernel");
+  return Status::ok();
+}
+
+Status add_halves(const float* y, float* out, int64_t n, cudaStream_t stream) {
+  if (n < 0 || (n > 0 && (y == nullptr || out == nullptr))) return invalid_argument("cuda::add_halves: bad args");
+  if (n == 0) return Status::ok();
+  add_halves_kernel<<<blocks_for(n), kThreads, 0, stream>>>(y, out, n);
+  MINKE_CUDA_TRY_LAUNCH("add_halves_kernel");
+  return Status::ok();
+}
 
 Status convert_to_bf16(const float* x, uint16_t* out, int64_t n, cudaStream_t stream) {
   if (n < 0 || (n > 0 && (x == nullptr || out == nullptr))) return invalid_argument("cuda::convert_to_bf16: bad args");

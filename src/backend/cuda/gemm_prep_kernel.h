@@ -13,6 +13,13 @@ namespace minke::cuda::detail {
 // out[i] = bf16(x[i]) rounded to nearest even, i < n.
 Status convert_to_bf16(const float* x /*[n]*/, uint16_t* out /*[n]*/, int64_t n, cudaStream_t stream);
 
+// Splits f32 x into two bf16 halves that sum to it within ~2^-17 relative: hi[i] = bf16(x[i]),
+// lo[i] = bf16(x[i] - hi[i]); out = [hi (n values) | lo (n values)].
+Status split_to_bf16(const float* x /*[n]*/, uint16_t* out /*[2n]*/, int64_t n, cudaStream_t stream);
+
+// out[i] = y[i] + y[n + i]: the two halves of a split-bf16 product added back, i < n.
+Status add_halves(const float* y /*[2n]*/, float* out /*[n]*/, int64_t n, cudaStream_t stream);
+
 // out[i] = float(x[i]) for bf16 x, i < n (cuBLASLt FP8 with a bf16 output, widened back).
 Status convert_from_bf16(const uint16_t* x /*[n]*/, float* out /*[n]*/, int64_t n, cudaStream_t stream);
 

@@ -12,7 +12,7 @@
 
 namespace minke::cuda::sampling_detail {
 
-constexpr int kThreads = 1024;  // one block per row
+constexpr int kThreads = 512;  // one block per row (1024 x 64 registers would fill the whole register file)
 constexpr int kWarps = kThreads / 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kDigitBits = 11;  // 2048 buckets: few same-bucket atomics even on clustered keys

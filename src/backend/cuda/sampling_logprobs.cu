@@ -39,6 +39,13 @@ __global__ void __launch_bounds__(kThreads) logprobs_kernel(LogprobsParams p) {
   const int vocab = int(p.vocab);
   const float* logits = p.logits + r * p.vocab;  // [vocab] this row, raw
   const int32_t token = p.tokens[r];
+  if (token < 0 || token >= vocab) {  // block-uniform; never read outside the row (the host reports it)
+    if (threadIdx.x == 0) {
+      p.logprob[r] = __int_as_float(0x7fc00000);  // NaN
+      p.rank[r] = -1;
+    }
+    return;
+  }
   const float chosen = logits[token];
 
   const float max_logit = block_argmax(logits, vocab, arg_scratch).value;
