@@ -12,7 +12,7 @@
 #include "engine/scripted_runner.h"
 #if MINKE_HAVE_CUDA
 #include "backend/cuda/cuda_backend.h"
-#include "backend/cuda/cuda_batch_sampler.h"
+#include "engine/cuda/cuda_batch_sampler.h"
 #include "engine/cuda/cuda_graph_runner.h"
 #endif
 #include "model/demo_model.h"

@@ -10,7 +10,7 @@
 #include "engine/engine.h"
 #include "model/model_loader.h"
 #if MINKE_HAVE_CUDA
-#include "backend/cuda/cuda_batch_sampler.h"
+#include "engine/cuda/cuda_batch_sampler.h"
 #include "engine/cuda/cuda_graph_runner.h"
 #endif
 

@@ -2,7 +2,7 @@
 // once, so a device implementation can sample every row in a few kernels. Contract per row:
 // the logits processors (logits_processor.h) in vLLM v1's order, then greedy / temperature /
 // top-k / top-p / min-p (sampler.h), then logprobs of the RAW logits (logprobs.h).
-// HostBatchSampler is the CPU reference; cuda/cuda_batch_sampler.h the GPU one.
+// HostBatchSampler is the CPU reference; engine/cuda/cuda_batch_sampler.h the GPU one.
 #pragma once
 
 #include <cstdint>

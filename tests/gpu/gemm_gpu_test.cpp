@@ -5,6 +5,8 @@
 // host-side checks, and a CUDA graph capture of warmed-up shapes. Skips without a GPU.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <memory>
 #include <string>
 #include <tuple>
@@ -115,6 +117,28 @@ TEST_F(CudaGemm, OtherBlockSizesMatchCpu) {
       check(m, 100, 200, DType::kF8E4M3, quantize, 64);
       check(m, 70, 96, DType::kF8E4M3, quantize, 32);
     }
+}
+
+// How far cuBLASLt's FP8 block-scaled product lands from the exact one (the own kernel on the
+// same act_quant'ed operands) at the fixture's and V3's shapes: printed, since W8A8 goldens
+// are sensitive to it (a perturbation can flip the next act_quant's rounding), and bounded.
+TEST_F(CudaGemm, Fp8CublasAccuracyAgainstExactProducts) {
+  const std::tuple<int64_t, int64_t, int64_t> shapes[] = {{40, 192, 256}, {40, 160, 256}, {40, 256, 256},
+                                                          {150, 256, 512}, {128, 2112, 7168}, {128, 7168, 2048}};
+  for (auto [m, n, k] : shapes) {
+    const Tensor x = random_f32({m, k}, rng);
+    const LinearWeight w = random_weight(DType::kF8E4M3, n, k, 128, rng, true);
+    Problem prob(x, w);
+    const auto [got, path] = run(prob.p, false);
+    const auto [own, own_path] = run(prob.p, true);
+    const double err = rel_error(got, own.data(), got.size());
+    double worst = 0;
+    for (size_t i = 0; i < got.size(); ++i)
+      worst = std::max(worst, std::abs(double(got[i]) - own[i]) / (std::abs(double(own[i])) + 1e-3));
+    std::printf("fp8 m=%lld n=%lld k=%lld via %s: relative error vs exact %.3e (worst element %.3e)\n",
+                (long long)m, (long long)n, (long long)k, cuda::Gemm::path_name(path), err, worst);
+    EXPECT_LT(err, kLowTol);
+  }
 }
 
 TEST_F(CudaGemm, PathsFollowTheDispatchRules) {

@@ -10,7 +10,7 @@
 #include <numbers>
 #include <random>
 
-#include "backend/cuda/cuda_batch_sampler.h"
+#include "engine/cuda/cuda_batch_sampler.h"
 #include "backend/cuda/sampling_philox.h"
 #include "engine/engine.h"
 #include "gpu_test_util.h"

@@ -2,7 +2,7 @@
 // processors from sparse per-row lists, then greedy / temperature / top-k / top-p / min-p
 // with a counter-based draw, then logprobs of the raw logits. The CPU references are
 // engine/logits_processor.cpp, engine/sampler.cpp and engine/logprobs.cpp; the engine-facing
-// adapter is cuda_batch_sampler.h. Launch order on one stream: apply_logits_processors,
+// adapter is engine/cuda/cuda_batch_sampler.h. Launch order on one stream: apply_logits_processors,
 // sample_rows, restore_logits (the input comes back raw), compute_logprobs.
 #pragma once
 

@@ -1,7 +1,7 @@
 // CudaBatchSampler: builds the step's row table and CSR processor lists exactly where
 // apply_logits_processors would act (see sampling.h), uploads them in one copy, launches
 // processors -> sample_rows -> restore -> logprobs on the stream, and reads the results back.
-#include "backend/cuda/cuda_batch_sampler.h"
+#include "engine/cuda/cuda_batch_sampler.h"
 
 #include <algorithm>
 #include <cstring>
