@@ -7,6 +7,7 @@
 #include <cuda_fp8.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "backend/cuda/grouped_gemm_kernel.h"
 
@@ -216,6 +217,22 @@ __device__ inline void widen_part(const uint4& r, int part, float (&f)[S]) {
       e4m3x4(w[2 * part + 1], f + 4);
     }
   }
+}
+
+// Calls launch(weight type, e4m3 activations?) with both as compile-time constants
+// (std::integral_constant), for the kernels' template parameters.
+template <class Launch>
+Status for_weight_type(const GemmKernelArgs& a, Launch&& launch) {
+  using F32 = std::integral_constant<WeightType, WeightType::kF32>;
+  using BF16 = std::integral_constant<WeightType, WeightType::kBF16>;
+  using E4M3 = std::integral_constant<WeightType, WeightType::kF8E4M3>;
+  switch (a.weight_type) {
+    case WeightType::kF32: return launch(F32{}, std::false_type{});
+    case WeightType::kBF16: return launch(BF16{}, std::false_type{});
+    case WeightType::kF8E4M3:
+      return a.x_q != nullptr ? launch(E4M3{}, std::true_type{}) : launch(E4M3{}, std::false_type{});
+  }
+  return invalid_argument("cuda::grouped_gemm: unknown weight type {}", int(a.weight_type));
 }
 
 }  // namespace minke::cuda::detail

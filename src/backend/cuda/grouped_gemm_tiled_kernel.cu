@@ -158,14 +158,9 @@ Status launch(const GemmKernelArgs& a, cudaStream_t stream) {
 Status launch_tiled_gemm(const GemmKernelArgs& a, cudaStream_t stream) {
   MINKE_TRY(check_gemm_kernel_args(a, "tiled gemm"));
   if (a.rows == 0) return Status::ok();
-  switch (a.weight_type) {
-    case WeightType::kF32: return launch<WeightType::kF32, false>(a, stream);
-    case WeightType::kBF16: return launch<WeightType::kBF16, false>(a, stream);
-    case WeightType::kF8E4M3:
-      return a.x_q != nullptr ? launch<WeightType::kF8E4M3, true>(a, stream)
-                              : launch<WeightType::kF8E4M3, false>(a, stream);
-  }
-  return invalid_argument("cuda::grouped_gemm: unknown weight type {}", int(a.weight_type));
+  return for_weight_type(a, [&](auto type, auto quantized_x) {
+    return launch<decltype(type)::value, decltype(quantized_x)::value>(a, stream);
+  });
 }
 
 }  // namespace minke::cuda::detail
