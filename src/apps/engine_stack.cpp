@@ -244,6 +244,16 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
   if (gpu) s->sampler = std::make_unique<CudaBatchSampler>(static_cast<CudaBackend&>(*s->backend).stream());
 #endif
   s->engine = std::make_unique<Engine>(config, *s->runner, *s->kv, s->tokenizer.get(), eos_ids, s->sampler.get());
+  const double kv_gib = double(blocks * a.block_size * s->model->latent_dim() * s->model->num_cache_layers() *
+                               int64_t(sizeof(float))) / (1 << 30);
+  s->summary = fmt::format("{}; KV cache {} blocks of {} tokens ({:.2f} GiB); max model len {}", s->backend->description(),
+                           blocks, a.block_size, kv_gib, s->max_model_len);
+#if MINKE_HAVE_CUDA
+  if (auto* g = dynamic_cast<CudaGraphRunner*>(s->runner.get()); g != nullptr && !g->captured_sizes().empty())
+    s->summary += fmt::format("; CUDA graphs for decode batches of {} to {} tokens, contexts up to {}",
+                              g->captured_sizes().front(), g->captured_sizes().back(),
+                              std::min(s->max_model_len, a.max_seq_len_to_capture));
+#endif
   return s;
 }
 

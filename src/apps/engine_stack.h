@@ -50,6 +50,7 @@ struct EngineStack {
   std::unique_ptr<BatchSampler> sampler;  // on the GPU: CudaBatchSampler; null: the engine's host sampler
   std::unique_ptr<Engine> engine;
   int64_t max_model_len = 0;
+  std::string summary;  // one line for logs: backend, KV cache, max model len, CUDA graphs
 };
 
 // Loads everything; errors name the flag at fault (e.g. a cache too small for --max-model-len).

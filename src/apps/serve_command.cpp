@@ -109,6 +109,7 @@ int serve(ServeOptions o) {
     return 2;
   }
   EngineStack& s = **stack;
+  log(s.summary);
   auto chat_template = load_chat_template(o, s.model_dir);
   auto special = template_special_tokens(s.model_dir);
   if (!chat_template.is_ok() || !special.is_ok()) {

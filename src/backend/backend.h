@@ -54,6 +54,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // For logs: the name and what it runs on ("cuda: NVIDIA H100 80GB HBM3").
+  virtual std::string description() const { return name(); }
   virtual Device device() const = 0;
   // The dtype of activations between ops (F32 on the CPU).
   virtual DType activation_dtype() const = 0;

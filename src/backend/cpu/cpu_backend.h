@@ -13,6 +13,7 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(int num_threads = ThreadPool::default_threads()) : pool_(num_threads) {}
 
   std::string name() const override { return "cpu"; }
+  std::string description() const override { return "cpu: " + std::to_string(pool_.num_threads()) + " threads"; }
   Device device() const override { return Device::kCpu; }
   DType activation_dtype() const override { return DType::kF32; }
   int num_threads() const { return pool_.num_threads(); }

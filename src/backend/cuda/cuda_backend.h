@@ -37,6 +37,7 @@ class CudaBackend final : public Backend {
   ~CudaBackend() override;
 
   std::string name() const override { return "cuda"; }
+  std::string description() const override { return "cuda: " + device_name_; }
   Device device() const override { return Device::kCuda; }
   DType activation_dtype() const override { return DType::kF32; }
   cudaStream_t stream() const { return stream_; }
