@@ -76,6 +76,11 @@ void add_engine_flags(CLI::App& cmd, EngineArgs& a) {
 
 namespace {
 
+// Whether decode steps replay CUDA graphs (the model's runner, on a GPU, unless --enforce-eager).
+bool uses_cuda_graphs(const EngineArgs& a, const Backend& backend) {
+  return backend.device() == Device::kCuda && !a.enforce_eager && a.scripted_output.empty();
+}
+
 struct KvPlan {
   int64_t blocks = 0;
   int64_t max_model_len = 0;  // the longest context the plan leaves room for (GPU auto only)
@@ -110,7 +115,7 @@ Result<int64_t> profile_step_bytes(EngineStack& s, int64_t tokens, int64_t block
   {
     LatentKvCache cache(be, s.model->num_cache_layers(), pages, block_size, s.model->latent_dim());
     const int64_t cache_bytes = be.memory_stats().in_use - before;
-    MINKE_ASSIGN_OR_RETURN(ForwardOutput out, s.model->forward(ForwardInput{ids, b, rows}, cache.layers()));
+    MINKE_TRY(s.model->forward(ForwardInput{ids, b, rows}, cache.layers()).status());
     be.synchronize();
     MINKE_TRY(be.take_error());
     return be.memory_stats().peak - before - cache_bytes;
@@ -143,7 +148,7 @@ Result<KvPlan> plan_kv_cache(const EngineArgs& a, EngineStack& s) {
       (c.num_attention_heads * (c.qk_nope_head_dim + c.v_head_dim) + 3 * latent) * int64_t(sizeof(float));
   // CUDA graphs keep private memory for their decode steps' activations, at most those of the
   // largest step: reserve that once more.
-  const bool graphs = !a.enforce_eager && a.scripted_output.empty();
+  const bool graphs = uses_cuda_graphs(a, *s.backend);
   const int64_t avail = m.limit - m.in_use - activations - activations / 10 - (graphs ? activations : 0);
   int64_t len = a.max_model_len > 0 ? a.max_model_len : model_max;
   int64_t kv_bytes = avail - std::max<int64_t>(0, len - step) * per_context;
@@ -205,7 +210,7 @@ Result<std::unique_ptr<EngineStack>> build_engine_stack(const EngineArgs& a) {
                             s->max_model_len, plan.source, capacity, blocks, a.block_size, plan.remedy);
   s->kv = std::make_unique<KvCacheManager>(blocks, a.block_size, !a.no_enable_prefix_caching);
   // CUDA graphs pad decode batches with rows that write to a page of their own: one more page.
-  const bool graphs = gpu && !a.enforce_eager && a.scripted_output.empty();
+  const bool graphs = uses_cuda_graphs(a, *s->backend);
   s->cache = std::make_unique<LatentKvCache>(*s->backend, s->model->num_cache_layers(), blocks + (graphs ? 1 : 0),
                                              a.block_size, s->model->latent_dim());
   const auto& eos = s->model->config().eos_token_ids;

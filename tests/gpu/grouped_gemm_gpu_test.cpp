@@ -117,25 +117,6 @@ struct Grouped {
   cuda::GroupedGemmParams p;
 };
 
-cuda::detail::GemmKernelArgs kernel_args(const cuda::GroupedGemmParams& p) {
-  cuda::detail::GemmKernelArgs a;
-  a.x = p.x;
-  a.x_q = p.x_q;
-  a.x_scales = p.x_scales;
-  a.weights = p.weights;
-  a.weight_scales = p.weight_scales;
-  a.weight_type = p.weight_type;
-  a.block_n = p.block_n;
-  a.block_k = p.block_k;
-  a.offsets = p.offsets;
-  a.rows = p.rows;
-  a.n = p.n;
-  a.k = p.k;
-  a.groups = p.groups;
-  a.max_group_rows = p.max_group_rows;
-  return a;
-}
-
 using CudaGroupedGemm = test::GpuTest;
 
 // The public entry (with a tight and a loose row bound: each picks its kernel) and both kernels
@@ -153,7 +134,7 @@ void run_all_ways(const Grouped& g, const std::string& what) {
   }
   for (auto kernel : {cuda::detail::GemmKernel::kSkinny, cuda::detail::GemmKernel::kTiled}) {
     DeviceBuffer<float> out{count};
-    cuda::detail::GemmKernelArgs a = kernel_args(g.p);
+    cuda::detail::GemmKernelArgs a = cuda::detail::kernel_args(g.p);
     a.out = out.get();
     const Status s = cuda::detail::launch_gemm_kernel(a, kernel, nullptr);
     ASSERT_TRUE(s.is_ok()) << what << ": " << s.to_string();

@@ -139,12 +139,10 @@ void CudaBackend::fill_uniform(Tensor& t, float lo, float hi, uint64_t seed) {
   record(cuda::fill_uniform(t.raw(), t.dtype(), t.numel(), lo, hi, seed, stream_));
 }
 
-namespace {
-void check_f32(const Tensor& t, const char* what) {
-  MINKE_CHECK(t.dtype() == DType::kF32 && t.device() == Device::kCuda, "cuda {}: {} on {}", what,
-              t.describe(), t.device() == Device::kCuda ? "cuda" : "cpu");
+void CudaBackend::check_f32(const Tensor& t, const char* what) {
+  MINKE_CHECK(t.dtype() == DType::kF32 && t.device() == Device::kCuda, "cuda {}: {} on {}", what, t.describe(),
+              t.device() == Device::kCuda ? "cuda" : "cpu");
 }
-}  // namespace
 
 Status CudaBackend::embedding(const Tensor& ids, const Tensor& table, Tensor& out) {
   MINKE_CHECK(ids.dtype() == DType::kI32 && ids.ndim() == 1 && table.ndim() == 2,

@@ -119,6 +119,8 @@ class CudaBackend final : public Backend {
 
  private:
   CudaBackend() = default;
+  // A float32 tensor on this device, or a programmer bug.
+  static void check_f32(const Tensor& t, const char* what);
   // Keeps the first error; later ones are usually its consequences.
   void record(const Status& status);
   bool failed() const;

@@ -13,11 +13,6 @@
 namespace minke {
 namespace {
 
-void check_f32(const Tensor& t, const char* what) {
-  MINKE_CHECK(t.dtype() == DType::kF32 && t.device() == Device::kCuda, "cuda {}: {} on {}", what,
-              t.describe(), t.device() == Device::kCuda ? "cuda" : "cpu");
-}
-
 bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.defined() && b.defined() && a.dtype() == b.dtype() && a.shape() == b.shape() &&
          (a.raw() == b.raw() || std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0);

@@ -28,13 +28,8 @@ Status check_gemm_kernel_args(const GemmKernelArgs& a, const char* who) {
   return Status::ok();
 }
 
-}  // namespace detail
-
-Status grouped_gemm(const GroupedGemmParams& p, cudaStream_t stream) {
-  if (p.weights == nullptr) return invalid_argument("cuda::grouped_gemm: null weight array");
-  if (p.offsets == nullptr) return invalid_argument("cuda::grouped_gemm: null offsets");
-  if (p.max_group_rows < 0) return invalid_argument("cuda::grouped_gemm: max_group_rows {}", p.max_group_rows);
-  detail::GemmKernelArgs a;
+GemmKernelArgs kernel_args(const GroupedGemmParams& p) {
+  GemmKernelArgs a;
   a.x = p.x;
   a.x_q = p.x_q;
   a.x_scales = p.x_scales;
@@ -49,6 +44,17 @@ Status grouped_gemm(const GroupedGemmParams& p, cudaStream_t stream) {
   a.n = p.n;
   a.k = p.k;
   a.groups = p.groups;
+  a.max_group_rows = p.max_group_rows;
+  return a;
+}
+
+}  // namespace detail
+
+Status grouped_gemm(const GroupedGemmParams& p, cudaStream_t stream) {
+  if (p.weights == nullptr) return invalid_argument("cuda::grouped_gemm: null weight array");
+  if (p.offsets == nullptr) return invalid_argument("cuda::grouped_gemm: null offsets");
+  if (p.max_group_rows < 0) return invalid_argument("cuda::grouped_gemm: max_group_rows {}", p.max_group_rows);
+  detail::GemmKernelArgs a = detail::kernel_args(p);
   a.max_group_rows = p.max_group_rows > 0 && p.max_group_rows < p.rows ? p.max_group_rows : p.rows;  // 0: unknown
   MINKE_TRY(detail::check_gemm_kernel_args(a, "grouped_gemm"));
   return detail::launch_gemm_kernel(a, detail::pick_gemm_kernel(a.max_group_rows), stream);

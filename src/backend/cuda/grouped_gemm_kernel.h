@@ -55,6 +55,9 @@ inline Status launch_gemm_kernel(const GemmKernelArgs& a, GemmKernel kernel, cud
   return kernel == GemmKernel::kSkinny ? launch_skinny_gemm(a, stream) : launch_tiled_gemm(a, stream);
 }
 
+// The kernels' arguments for grouped_gemm()'s parameters (max_group_rows as given).
+GemmKernelArgs kernel_args(const GroupedGemmParams& p);
+
 // Checks what both entry points need (shapes, blocks, pointer presence); kernel-independent.
 Status check_gemm_kernel_args(const GemmKernelArgs& a, const char* who);
 

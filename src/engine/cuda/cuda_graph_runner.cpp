@@ -137,7 +137,7 @@ Result<Tensor> CudaGraphRunner::run(const SchedulerOutput& step) {
   }
   const Inputs x = padded_inputs(&step, g->batch);
   const std::vector<const Tensor*> fields = x.fields();
-  backend_.synchronize();  // the last replay has read its staging buffers
+  // The staging buffers are free: the last replay finished before run() returned (take_error).
   for (size_t i = 0; i < g->source.size(); ++i) {
     const CudaBackend::GraphUpload& u = g->exec->uploads()[i];
     std::memcpy(u.staging, fields[size_t(g->source[i])]->raw(), u.bytes);
